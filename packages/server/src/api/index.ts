@@ -1,0 +1,14 @@
+import type { FastifyInstance } from 'fastify';
+import type { Ctx } from '../services/context.ts';
+import { siteRoutes } from './site.ts';
+import { sessionRoutes } from './session.ts';
+import { userRoutes } from './user.ts';
+
+/** One module per contract area; each registers its routes with a declared scope. */
+export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  await app.register(async (api) => {
+    await siteRoutes(api, ctx);
+    await sessionRoutes(api, ctx);
+    await userRoutes(api, ctx);
+  }, { prefix: '/api/v4' });
+}

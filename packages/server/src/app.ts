@@ -1,0 +1,95 @@
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import { Code } from '@cloudreve-ts/protocol';
+import type { Ctx } from './services/context.ts';
+import { AppError } from './http/errors.ts';
+import { errorEnvelope, validationMessage } from './http/envelope.ts';
+import { enforceScope, resolveUser } from './http/auth.ts';
+import { ROUTE_SCOPES } from './http/scope.ts';
+import { uuid } from './util/random.ts';
+import { registerApiRoutes } from './api/index.ts';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface RouteInfo { method: string; url: string; scope: string | undefined }
+
+/** Builds the HTTP application over an initialized service context. */
+export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes: RouteInfo[] }> {
+  const app = Fastify({
+    logger: false,
+    trustProxy: ctx.cfg.system.proxyHeader ? true : false,
+    bodyLimit: 4 * 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const routes: RouteInfo[] = [];
+
+  app.addHook('onRoute', (opts) => {
+    const methods = Array.isArray(opts.method) ? opts.method : [opts.method];
+    const scope = opts.config?.scope;
+    if (!opts.url.startsWith('/documentation') && (!scope || !ROUTE_SCOPES.includes(scope))) {
+      throw new Error(`route ${methods.join(',')} ${opts.url} declares no caller scope (config.scope)`);
+    }
+    for (const m of methods) if (m !== 'HEAD') routes.push({ method: m, url: opts.url, scope });
+  });
+
+  if (ctx.cfg.cors.allowOrigins.length) {
+    await app.register(cors, {
+      origin: ctx.cfg.cors.allowOrigins.includes('*') ? true : ctx.cfg.cors.allowOrigins,
+      methods: ctx.cfg.cors.allowMethods,
+      allowedHeaders: ctx.cfg.cors.allowHeaders,
+      credentials: ctx.cfg.cors.allowCredentials,
+      exposedHeaders: ctx.cfg.cors.exposeHeaders,
+    });
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'cloudreve-ts API', version: '4.0.0', description: 'Cloudreve v4 compatible API served by cloudreve-ts. Every JSON response is an envelope {code, data?, msg}.' },
+      servers: [{ url: '/' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+
+  app.decorateRequest('user', null as never);
+  app.decorateRequest('correlationId', '');
+
+  app.addHook('onRequest', async (req, reply) => {
+    const given = req.headers['x-cr-correlation-id'];
+    req.correlationId = typeof given === 'string' && UUID_RE.test(given) ? given : uuid();
+    if (req.url.startsWith('/api/v4')) reply.header('Cache-Control', 'private, no-cache');
+  });
+
+  app.addHook('preHandler', async (req) => {
+    const scope = req.routeOptions.config?.scope;
+    if (!scope || scope === 'node' || scope === 'signed') return;
+    req.user = await resolveUser(ctx, req);
+    enforceScope(scope, req.user);
+  });
+
+  app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
+    let appErr: AppError;
+    if (err instanceof AppError) appErr = err;
+    else if ((err as FastifyError).validation) appErr = new AppError(Code.ParamErr, validationMessage((err as FastifyError).validation as never));
+    else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) appErr = new AppError(Code.ParamErr, 'JSON marshall error');
+    else if ((err as FastifyError).code === 'FST_ERR_CTP_EMPTY_JSON_BODY') appErr = new AppError(Code.ParamErr, 'Parameter error');
+    else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') appErr = new AppError(Code.ParamErr, 'Request body too large');
+    else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') appErr = new AppError(Code.ParamErr, 'Unsupported content type');
+    else {
+      ctx.log.error('unhandled error', { url: req.routeOptions.url, correlation_id: req.correlationId, error: String(err?.message ?? err) });
+      appErr = new AppError(Code.DBError, 'Internal server error', { cause: err });
+    }
+    reply.status(200).send(errorEnvelope(appErr, req.correlationId, ctx.cfg.system.debug));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).type('text/plain').send('404 page not found');
+  });
+
+  await registerApiRoutes(app, ctx);
+
+  app.get('/api/v4/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  return { app, routes };
+}

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/config.ts';
+import { openDatabase } from './db/connect.ts';
+import { migrate } from './db/migrate.ts';
+import { openKV } from './kv/index.ts';
+import { Settings } from './services/settings.ts';
+import { seedDefaults } from './services/seed.ts';
+import type { Ctx } from './services/context.ts';
+import { HashIds } from './util/hashid.ts';
+import { createLogger, type Logger } from './util/logger.ts';
+import { buildApp, type RouteInfo } from './app.ts';
+
+export interface Server {
+  ctx: Ctx;
+  app: FastifyInstance;
+  routes: RouteInfo[];
+  close(): Promise<void>;
+}
+
+export interface BootOptions {
+  /** PostgreSQL schema to use (tests isolate runs this way). */
+  pgSchema?: string;
+  /** Key namespace in Redis (tests isolate runs this way). */
+  kvNamespace?: string;
+  logger?: Logger;
+  now?: () => number;
+}
+
+/** Opens storage, migrates, seeds and returns the service context (no HTTP). */
+export async function createContext(cfg: Config, opts: BootOptions = {}): Promise<Ctx> {
+  const log = opts.logger ?? createLogger(cfg.system.logLevel);
+  const db = await openDatabase(cfg.database, { pgSchema: opts.pgSchema });
+  const applied = await migrate(db);
+  if (applied.length) log.info('database migrated', { applied });
+  const settings = new Settings(db);
+  await settings.seed();
+  await seedDefaults(db);
+  const kv = await openKV(cfg.redis, opts.kvNamespace);
+  return { cfg, db, kv, settings, hashids: new HashIds(settings.get('hash_id_salt')), log, now: opts.now ?? Date.now };
+}
+
+/** Builds the whole server: context plus HTTP application (not yet listening). */
+export async function createServer(cfg: Config, opts: BootOptions = {}): Promise<Server> {
+  const ctx = await createContext(cfg, opts);
+  const { app, routes } = await buildApp(ctx);
+  await app.ready();
+  return {
+    ctx,
+    app,
+    routes,
+    async close() {
+      await app.close();
+      await ctx.kv.close();
+      await ctx.db.close();
+    },
+  };
+}

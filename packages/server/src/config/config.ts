@@ -1,0 +1,178 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomString } from '../util/random.ts';
+import { CONFIG_SCHEMA, type KeySpec, type SectionName } from './schema.ts';
+import { parseIni, stringifyIni, type IniData } from './ini.ts';
+
+export interface ListenAddress { host: string; port: number }
+
+export interface Config {
+  /** Absolute path of the conf.ini this config came from. */
+  file: string;
+  /** Directory that holds the database file, uploads and temp data. */
+  dataDir: string;
+  system: { mode: 'master' | 'slave'; listen: ListenAddress; debug: boolean; logLevel: string; proxyHeader: string };
+  database: {
+    type: 'sqlite' | 'postgres' | 'mysql';
+    host: string; port: number; user: string; password: string; name: string;
+    dbFile: string; tablePrefix: string; unixSocket: boolean;
+  };
+  redis: { server: string; user: string; password: string; db: number };
+  cors: { allowOrigins: string[]; allowMethods: string[]; allowHeaders: string[]; allowCredentials: boolean; exposeHeaders: string[] };
+  ssl: { listen: ListenAddress; certPath: string; keyPath: string };
+  unix: { listen: string; perm: number };
+  slave: { secret: string; callbackTimeout: number; signatureTTL: number };
+  /** Effective raw values (after env overrides), for `config print`. */
+  raw: Record<string, Record<string, string>>;
+}
+
+export class ConfigError extends Error {}
+
+function parseListen(key: string, v: string): ListenAddress {
+  const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(v.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 0 || port > 65535) throw new ConfigError(`${key}: "${v}" is not a listen address like ":5212" or "127.0.0.1:5212"`);
+  let host = m[1]!;
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  return { host: host || '0.0.0.0', port };
+}
+
+function checkValue(key: string, spec: KeySpec, v: string): void {
+  switch (spec.type) {
+    case 'int':
+      if (!/^-?\d+$/.test(v.trim())) throw new ConfigError(`${key}: "${v}" is not an integer`);
+      break;
+    case 'bool':
+      if (!/^(1|0|t|f|true|false|yes|no|on|off)$/i.test(v.trim())) throw new ConfigError(`${key}: "${v}" is not a boolean (true/false)`);
+      break;
+    case 'enum':
+      if (!spec.values!.includes(v.trim().toLowerCase()) && !spec.values!.includes(v.trim()))
+        throw new ConfigError(`${key}: "${v}" must be one of ${spec.values!.join(', ')}`);
+      break;
+    case 'listen':
+      parseListen(key, v);
+      break;
+  }
+}
+
+const toBool = (v: string) => /^(1|t|true|yes|on)$/i.test(v.trim());
+const toList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/**
+ * Applies CR_CONF_<Section>.<Key> overrides (section and key matched case-insensitively).
+ * `CR_CONF_<Section>_<Key>` is accepted too: POSIX shells (and so `npm start`) drop variables
+ * whose names contain a dot.
+ */
+export function applyEnvOverrides(raw: IniData, env: NodeJS.ProcessEnv): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('CR_CONF_') || value === undefined) continue;
+    const rest = name.slice('CR_CONF_'.length);
+    const dot = rest.search(/[._]/);
+    if (dot <= 0) throw new ConfigError(`${name}: expected CR_CONF_<Section>.<Key>`);
+    const sectionIn = rest.slice(0, dot);
+    const keyIn = rest.slice(dot + 1);
+    const section = Object.keys(CONFIG_SCHEMA).find((s) => s.toLowerCase() === sectionIn.toLowerCase());
+    if (!section) throw new ConfigError(`${name}: unknown config section "${sectionIn}"`);
+    const keys = CONFIG_SCHEMA[section as SectionName] as Record<string, KeySpec>;
+    const key = Object.keys(keys).find((k) => k.toLowerCase() === keyIn.toLowerCase());
+    if (!key) throw new ConfigError(`${name}: unknown key "${keyIn}" in section [${section}]`);
+    (raw[section] ??= {})[key] = value;
+  }
+}
+
+function defaultIni(): IniData {
+  return {
+    System: { Mode: 'master', Listen: ':5212', Debug: 'false', LogLevel: 'info' },
+    Database: { Type: 'sqlite', DBFile: 'cloudreve.db' },
+    Redis: { Server: '', Password: '', DB: '0' },
+    Slave: { Secret: randomString(64) },
+  };
+}
+
+/**
+ * Loads conf.ini (creating it with defaults and a generated secret when missing), applies
+ * CR_CONF_* environment overrides and validates every value. Throws ConfigError naming the key.
+ */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const abs = path.resolve(file);
+  let ini: IniData;
+  if (fs.existsSync(abs)) {
+    ini = parseIni(fs.readFileSync(abs, 'utf8'));
+  } else {
+    ini = defaultIni();
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    const tmp = `${abs}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, stringifyIni(ini), { mode: 0o600 });
+    fs.renameSync(tmp, abs);
+  }
+  applyEnvOverrides(ini, env);
+
+  const raw: Record<string, Record<string, string>> = {};
+  for (const [section, keys] of Object.entries(CONFIG_SCHEMA) as [string, Record<string, KeySpec>][]) {
+    const given = ini[section] ?? {};
+    raw[section] = {};
+    for (const unknown of Object.keys(given)) {
+      if (!(unknown in keys)) throw new ConfigError(`${section}.${unknown}: unknown key`);
+    }
+    for (const [key, spec] of Object.entries(keys)) {
+      const v = given[key] ?? spec.default;
+      if (given[key] !== undefined) checkValue(`${section}.${key}`, spec, v);
+      raw[section][key] = v;
+    }
+  }
+  const s = (sec: string, k: string) => raw[sec]![k]!;
+  const dataDir = path.dirname(abs);
+  let dbType = s('Database', 'Type').toLowerCase();
+  if (dbType === 'sqlite3') dbType = 'sqlite';
+  if (dbType === 'mariadb') dbType = 'mysql';
+  const dbFile = s('Database', 'DBFile');
+  const allowOrigins = s('CORS', 'AllowOrigins');
+
+  return {
+    file: abs,
+    dataDir,
+    raw,
+    system: {
+      mode: s('System', 'Mode').toLowerCase() as 'master' | 'slave',
+      listen: parseListen('System.Listen', s('System', 'Listen')),
+      debug: toBool(s('System', 'Debug')),
+      logLevel: s('System', 'LogLevel').toLowerCase(),
+      proxyHeader: s('System', 'ProxyHeader'),
+    },
+    database: {
+      type: dbType as Config['database']['type'],
+      host: s('Database', 'Host'),
+      port: Number(s('Database', 'Port')) || (dbType === 'postgres' ? 5432 : dbType === 'mysql' ? 3306 : 0),
+      user: s('Database', 'User') || (dbType === 'postgres' ? 'postgres' : 'root'),
+      password: s('Database', 'Password'),
+      name: s('Database', 'Name'),
+      dbFile: path.isAbsolute(dbFile) ? dbFile : path.join(dataDir, dbFile),
+      tablePrefix: s('Database', 'TablePrefix'),
+      unixSocket: toBool(s('Database', 'UnixSocket')),
+    },
+    redis: { server: s('Redis', 'Server'), user: s('Redis', 'User'), password: s('Redis', 'Password'), db: Number(s('Redis', 'DB')) },
+    cors: {
+      allowOrigins: allowOrigins === 'UNSET' ? [] : toList(allowOrigins),
+      allowMethods: toList(s('CORS', 'AllowMethods')),
+      allowHeaders: toList(s('CORS', 'AllowHeaders')),
+      allowCredentials: toBool(s('CORS', 'AllowCredentials')),
+      exposeHeaders: toList(s('CORS', 'ExposeHeaders')),
+    },
+    ssl: { listen: parseListen('SSL.Listen', s('SSL', 'Listen')), certPath: s('SSL', 'CertPath'), keyPath: s('SSL', 'KeyPath') },
+    unix: { listen: s('Unix', 'Listen'), perm: Number(s('Unix', 'Perm')) },
+    slave: { secret: s('Slave', 'Secret'), callbackTimeout: Number(s('Slave', 'CallbackTimeout')), signatureTTL: Number(s('Slave', 'SignatureTTL')) },
+  };
+}
+
+/** The effective configuration as INI text, secrets masked. */
+export function printableConfig(cfg: Config): string {
+  const masked: IniData = {};
+  for (const [section, keys] of Object.entries(cfg.raw)) {
+    masked[section] = {};
+    for (const [k, v] of Object.entries(keys)) {
+      const spec = (CONFIG_SCHEMA as Record<string, Record<string, KeySpec>>)[section]![k]!;
+      masked[section][k] = spec.secret && v ? '***' : v;
+    }
+  }
+  return stringifyIni(masked);
+}

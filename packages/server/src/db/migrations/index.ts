@@ -1,0 +1,7 @@
+import type { Ddl } from '../dialect.ts';
+import * as m001 from './001_initial.ts';
+
+export interface Migration { name: string; up(d: Ddl): Promise<void> }
+
+/** Ordered, append-only list of schema migrations. Never edit a released one: add a new file. */
+export const MIGRATIONS: Migration[] = [{ name: '001_initial', up: m001.up }];
