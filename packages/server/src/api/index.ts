@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../services/context.ts';
 import { siteRoutes } from './site.ts';
 import { sessionRoutes } from './session.ts';
+import { accountRoutes } from './account.ts';
 import { userRoutes } from './user.ts';
 
 /** One module per contract area; each registers its routes with a declared scope. */
@@ -9,6 +10,7 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
   await app.register(async (api) => {
     await siteRoutes(api, ctx);
     await sessionRoutes(api, ctx);
+    await accountRoutes(api, ctx);
     await userRoutes(api, ctx);
   }, { prefix: '/api/v4' });
 }

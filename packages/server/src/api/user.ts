@@ -1,34 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
-import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from '../services/context.ts';
 import { ok } from '../http/envelope.ts';
-import { AppError } from '../http/errors.ts';
 import { typed } from './typed.ts';
-import { EmailField } from './session.ts';
-import { createUser } from '../services/accounts.ts';
-import { loadUser, serializeUser } from '../services/users.ts';
+import { serializeUser } from '../services/users.ts';
 
+/** The signed-in user's own data and public profiles (contract 10 §5–6). */
 export async function userRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const r = typed(app);
-  r.post('/user', {
-    config: { scope: 'public' },
-    schema: {
-      tags: ['user'], summary: 'Sign up',
-      body: Type.Object({
-        email: EmailField,
-        password: Type.String({ minLength: 6, maxLength: 128 }),
-        language: Type.Optional(Type.String({ maxLength: 255 })),
-        captcha: Type.Optional(Type.String({ maxLength: 1024 })),
-        ticket: Type.Optional(Type.String({ maxLength: 4096 })),
-      }),
-    },
-  }, async (req) => {
-    if (!ctx.settings.bool('register_enabled')) throw new AppError(Code.FeatureNotEnabled, 'This feature is not enabled');
-    const row = await createUser(ctx, { email: req.body.email, password: req.body.password, language: req.body.language });
-    return ok(serializeUser(ctx, (await loadUser(ctx, row.id))!));
-  });
-
   r.get('/user/me', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'Current user' } }, async (req) => ok(serializeUser(ctx, req.user)));
 
   r.get('/user/capacity', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'Quota used/total' } }, async (req) =>
