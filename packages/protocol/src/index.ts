@@ -1,3 +1,4 @@
 export * from './codes.ts';
 export * from './envelope.ts';
 export * from './objects.ts';
+export * from './site.ts';

@@ -1,6 +1,7 @@
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from 'fastify';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from './services/context.ts';
 import { AppError } from './http/errors.ts';
@@ -9,10 +10,39 @@ import { enforceScope, resolveUser } from './http/auth.ts';
 import { ROUTE_SCOPES } from './http/scope.ts';
 import { uuid } from './util/random.ts';
 import { registerApiRoutes } from './api/index.ts';
+import { swaggerOptions } from './http/openapi.ts';
+import { VERSION } from './api/site.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface RouteInfo { method: string; url: string; scope: string | undefined }
+
+/**
+ * Query strings, params and headers are text, so their validator coerces ("10" → 10); JSON bodies
+ * are validated strictly, so a wrongly typed field is 40001 as in CE instead of silently coerced.
+ */
+function buildValidator(externalSchemas: unknown, ajvOptions: { customOptions?: object }) {
+  const factory = AjvCompiler();
+  const coercing = factory(externalSchemas as never, ajvOptions as never);
+  const strict = factory(externalSchemas as never, { ...ajvOptions, customOptions: { ...ajvOptions.customOptions, coerceTypes: false } } as never);
+  return (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict : coercing)(route as never);
+}
+
+/** Fastify's own request errors (bad Content-Length, aborted body …) are the caller's fault, not a 500. */
+const isClientError = (err: unknown) => {
+  const status = (err as FastifyError)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 && !(err instanceof AppError);
+};
+
+/** Malformed URLs (bad percent-encoding) fail before routing, so before our hooks run. */
+function badUrl(ctx: Ctx, err: Error, url: string, reply: FastifyReply): void {
+  if (!url.startsWith('/api/v4')) {
+    reply.status(400).type('text/plain').send('400 bad request');
+    return;
+  }
+  reply.header('Cache-Control', 'private, no-cache').status(200)
+    .send(errorEnvelope(new AppError(Code.ParamErr, 'Invalid URL', { cause: err }), uuid(), ctx.cfg.system.debug));
+}
 
 /** Builds the HTTP application over an initialized service context. */
 export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes: RouteInfo[] }> {
@@ -22,6 +52,9 @@ export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes
     bodyLimit: 4 * 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    // Malformed URLs (bad percent-encoding) fail before routing and before our hooks run.
+    frameworkErrors: (err, req, reply) => badUrl(ctx, err, req.url, reply as unknown as FastifyReply),
   });
   const routes: RouteInfo[] = [];
 
@@ -44,13 +77,7 @@ export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes
     });
   }
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'cloudreve-ts API', version: '4.0.0', description: 'Cloudreve v4 compatible API served by cloudreve-ts. Every JSON response is an envelope {code, data?, msg}.' },
-      servers: [{ url: '/' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-  });
+  await app.register(swagger, swaggerOptions(VERSION));
 
   app.decorateRequest('user', null as never);
   app.decorateRequest('correlationId', '');
@@ -76,6 +103,7 @@ export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes
     else if ((err as FastifyError).code === 'FST_ERR_CTP_EMPTY_JSON_BODY') appErr = new AppError(Code.ParamErr, 'Parameter error');
     else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') appErr = new AppError(Code.ParamErr, 'Request body too large');
     else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') appErr = new AppError(Code.ParamErr, 'Unsupported content type');
+    else if (isClientError(err)) appErr = new AppError(Code.ParamErr, 'Parameter error', { cause: err });
     else {
       ctx.log.error('unhandled error', { url: req.routeOptions.url, correlation_id: req.correlationId, error: String(err?.message ?? err) });
       appErr = new AppError(Code.DBError, 'Internal server error', { cause: err });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { randomString } from '../util/random.ts';
+import { DEFAULT_EXPLORER_ICONS, DEFAULT_FILE_VIEWERS } from './default-viewers.ts';
 
 const themeOptions = JSON.stringify({
   '#1976d2': {
@@ -12,36 +13,8 @@ const themeOptions = JSON.stringify({
   },
 });
 
-const fileViewers = JSON.stringify([
-  {
-    viewers: [
-      { id: 'music', type: 'builtin', display_name: 'fileManager.musicPlayer', exts: ['mp3', 'ogg', 'wav', 'flac', 'm4a'] },
-      { id: 'epub', type: 'builtin', display_name: 'fileManager.epubViewer', exts: ['epub'] },
-      { id: 'googledocs', type: 'custom', display_name: 'fileManager.googledocs', icon: '/static/img/viewers/gdrive.png', url: 'https://docs.google.com/gview?url={$src}&embedded=true', exts: ['jpeg', 'png', 'gif', 'tiff', 'bmp', 'webm', 'mpeg4', '3gpp', 'mov', 'avi', 'mpegps', 'wmv', 'flv', 'txt', 'css', 'html', 'php', 'c', 'cpp', 'h', 'hpp', 'js', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'pdf', 'pages', 'ai', 'psd', 'tiff', 'dxf', 'svg', 'eps', 'ps', 'ttf', 'xps'], max_size: 26214400, disabled: true },
-      { id: 'drawio', type: 'builtin', display_name: 'fileManager.drawio', exts: ['drawio', 'dwb'], props: { host: 'https://embed.diagrams.net' }, templates: [{ ext: 'drawio', display_name: 'fileManager.diagram' }] },
-      { id: 'markdown', type: 'builtin', display_name: 'fileManager.markdownEditor', exts: ['md'], templates: [{ ext: 'md', display_name: 'fileManager.markdown' }] },
-      { id: 'image', type: 'builtin', display_name: 'fileManager.imageViewer', exts: ['bmp', 'png', 'gif', 'jpg', 'jpeg', 'svg', 'webp', 'heic', 'heif'] },
-      { id: 'monaco', type: 'builtin', display_name: 'fileManager.monacoEditor', exts: ['md', 'txt', 'json', 'php', 'py', 'bat', 'c', 'h', 'cpp', 'hpp', 'cs', 'css', 'dockerfile', 'go', 'html', 'htm', 'ini', 'java', 'js', 'jsx', 'less', 'lua', 'sh', 'sql', 'xml', 'yaml', 'ts', 'tsx', 'rs', 'vue'], templates: [{ ext: 'txt', display_name: 'fileManager.text' }] },
-      { id: 'photopea', type: 'builtin', display_name: 'fileManager.photopea', exts: ['psd', 'ai', 'indd', 'xcf', 'xd', 'fig', 'kri', 'clip', 'pxd', 'pxz', 'cdr', 'ufo', 'afphoto', 'svg', 'eps', 'pdf', 'pdn', 'wmf', 'emf', 'png', 'jpg', 'jpeg', 'gif', 'webp', 'ico', 'icns', 'bmp', 'avif', 'heic', 'jxl', 'ppm', 'pgm', 'pbm', 'tiff', 'dds', 'iff', 'anim', 'tga', 'dng', 'nef', 'cr2', 'cr3', 'arw', 'rw2', 'raf', 'orf', 'gpr', '3fr', 'fff'] },
-      { id: 'pdf', type: 'builtin', display_name: 'fileManager.pdfViewer', exts: ['pdf'] },
-      { id: 'video', type: 'builtin', display_name: 'Artplayer', exts: ['mp4', 'mkv', 'webm', 'avi', 'mov', 'm3u8', 'flv'] },
-      { id: 'excalidraw', type: 'builtin', display_name: 'fileManager.excalidraw', exts: ['excalidraw'], templates: [{ ext: 'excalidraw', display_name: 'fileManager.excalidraw' }] },
-    ],
-  },
-]);
-
-const explorerIcons = JSON.stringify([
-  { exts: ['mp3', 'flac', 'ape', 'wav', 'acc', 'ogg', 'm4a'], icon: 'audio', color: '#651fff' },
-  { exts: ['m3u8', 'mp4', 'flv', 'avi', 'wmv', 'mkv', 'rm', 'rmvb', 'mov', 'ogv'], icon: 'video', color: '#d50000' },
-  { exts: ['bmp', 'iff', 'png', 'gif', 'jpg', 'jpeg', 'psd', 'svg', 'webp', 'heif', 'heic', 'tiff', 'avif'], icon: 'image', color: '#d32f2f' },
-  { exts: ['pdf'], icon: 'pdf', color: '#f44336' },
-  { exts: ['doc', 'docx'], icon: 'word', color: '#538ce5' },
-  { exts: ['ppt', 'pptx'], icon: 'ppt', color: '#EF633F' },
-  { exts: ['xls', 'xlsx', 'csv'], icon: 'excel', color: '#4caf50' },
-  { exts: ['txt', 'html'], icon: 'text', color: '#607d8b' },
-  { exts: ['zip', 'gz', 'xz', 'tar', 'rar', '7z', 'bz2'], icon: 'zip', color: '#f9a825' },
-  { exts: ['md'], icon: 'markdown', color: '#383838', color_dark: '#cbcbcb' },
-]);
+const fileViewers = JSON.stringify(DEFAULT_FILE_VIEWERS);
+const explorerIcons = JSON.stringify(DEFAULT_EXPLORER_ICONS);
 
 const emojis = JSON.stringify({
   '😀': ['😀', '😃', '😄', '😁', '😆', '😅', '🤣', '😂', '🙂', '😉', '😊', '😇', '😍', '🤩', '😘', '😋', '😎', '🤔', '😴', '😷'],
