@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { User as WireUser, Group as WireGroup } from '@cloudreve-ts/protocol';
 import type { GroupsTable, UsersTable } from '../db/tables.ts';
 import type { Ctx } from './context.ts';
@@ -127,4 +127,23 @@ export function serializeRedactedUser(ctx: Ctx, row: UserRow, group: GroupRow | 
   if (viewer && !viewer.anonymous && exposeEmail && row.email) out.email = row.email;
   out.share_links_in_profile = settings.share_links_in_profile ?? '';
   return out;
+}
+
+/**
+ * Active users whose e-mail or nickname contains `keyword` (case-insensitive; SQLite folds ASCII
+ * only), at most `limit`, by id.
+ */
+export async function searchActiveUsers(ctx: Ctx, keyword: string, limit = 10): Promise<UserRow[]> {
+  const pattern = `%${keyword.toLowerCase().replace(/[!%_]/g, '!$&')}%`;
+  return ctx.db.kysely
+    .selectFrom('users')
+    .selectAll()
+    .where('status', '=', 'active')
+    .where((eb) => eb.or([
+      sql<boolean>`lower(${eb.ref('email')}) like ${pattern} escape '!'`,
+      sql<boolean>`lower(${eb.ref('nick')}) like ${pattern} escape '!'`,
+    ]))
+    .orderBy('id')
+    .limit(limit)
+    .execute();
 }
