@@ -116,6 +116,8 @@ export interface FilesTable {
   props: string | null;
   created_at: number;
   updated_at: number;
+  /** Owner id on a user's root folder only (unique), NULL elsewhere (migration 002). */
+  root_owner_id: number | null;
 }
 
 export interface EntitiesTable {

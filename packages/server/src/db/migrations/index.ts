@@ -1,7 +1,11 @@
 import type { Ddl } from '../dialect.ts';
 import * as m001 from './001_initial.ts';
+import * as m002 from './002_fs_core.ts';
 
 export interface Migration { name: string; up(d: Ddl): Promise<void> }
 
 /** Ordered, append-only list of schema migrations. Never edit a released one: add a new file. */
-export const MIGRATIONS: Migration[] = [{ name: '001_initial', up: m001.up }];
+export const MIGRATIONS: Migration[] = [
+  { name: '001_initial', up: m001.up },
+  { name: '002_fs_core', up: m002.up },
+];
