@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../services/context.ts';
 import { siteRoutes } from './site.ts';
+import { captchaRoutes } from './captcha.ts';
 import { sessionRoutes } from './session.ts';
 import { accountRoutes } from './account.ts';
 import { userRoutes } from './user.ts';
@@ -9,6 +10,7 @@ import { userRoutes } from './user.ts';
 export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   await app.register(async (api) => {
     await siteRoutes(api, ctx);
+    await captchaRoutes(api, ctx);
     await sessionRoutes(api, ctx);
     await accountRoutes(api, ctx);
     await userRoutes(api, ctx);

@@ -68,6 +68,7 @@ export function defaultSettings(): Record<string, string> {
     captcha_turnstile_site_key: '',
     captcha_turnstile_site_secret: '',
     captcha_turnstile_verify_url: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+    captcha_verify_timeout: '10',
     captcha_cap_instance_url: '',
     captcha_cap_site_key: '',
     captcha_cap_secret_key: '',
@@ -129,5 +130,6 @@ export function defaultSettings(): Record<string, string> {
     max_page_size: '2000',
     login_rate_limit: '10',
     login_rate_window: '600',
+    login_ip_rate_limit: '50',
   };
 }
