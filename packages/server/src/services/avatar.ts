@@ -45,15 +45,41 @@ async function setAvatar(ctx: Ctx, userId: number, avatar: string): Promise<void
 export const useGravatar = (ctx: Ctx, userId: number) => setAvatar(ctx, userId, AVATAR_GRAVATAR);
 
 class TooLarge extends Error {}
+class NotAnImage extends Error {}
 
-/** Passes bytes through until more than `limit` arrived, then fails the pipeline. */
-function byteLimit(limit: number): Transform {
+/** JPEG, PNG, GIF or WebP by magic number: SVG and exotic formats never reach a decoder. */
+function isRasterImage(head: Buffer): boolean {
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return true;
+  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return true;
+  if (head.length >= 6 && /^GIF8[79]a$/.test(head.subarray(0, 6).toString('latin1'))) return true;
+  return head.length >= 12 && head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP';
+}
+
+const SNIFF_BYTES = 12;
+
+/**
+ * Passes bytes through until more than `limit` arrived, then fails the pipeline; the first bytes
+ * must be a supported raster format.
+ */
+function guardedBody(limit: number): Transform {
   let seen = 0;
+  let head: Buffer | undefined = Buffer.alloc(0);
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      if (seen > limit) done(new TooLarge());
-      else done(null, chunk);
+      if (seen > limit) return done(new TooLarge());
+      if (!head) return done(null, chunk);
+      head = Buffer.concat([head, chunk]);
+      if (head.length < SNIFF_BYTES) return done();
+      const ok = isRasterImage(head);
+      const out = head;
+      head = undefined;
+      return ok ? done(null, out) : done(new NotAnImage());
+    },
+    flush(done) {
+      if (head && !isRasterImage(head)) return done(new NotAnImage());
+      if (head?.length) this.push(head);
+      done();
     },
   });
 }
@@ -79,7 +105,7 @@ export async function storeUploadedAvatar(ctx: Ctx, userId: number, body: Readab
     .png();
   // The request stream is piped, not handed to pipeline(): a decode failure must not destroy the
   // socket, so the rest of the body is drained and the error envelope can still be sent.
-  const limiter = byteLimit(limit);
+  const limiter = guardedBody(limit);
   const onBodyError = (e: Error) => limiter.destroy(e);
   body.once('error', onBodyError);
   body.pipe(limiter);
