@@ -32,7 +32,7 @@ export async function createContext(cfg: Config, opts: BootOptions = {}): Promis
   const db = await openDatabase(cfg.database, { pgSchema: opts.pgSchema });
   const applied = await migrate(db);
   if (applied.length) log.info('database migrated', { applied });
-  const settings = new Settings(db);
+  const settings = new Settings(db, undefined, cfg.optionOverwrite);
   await settings.seed();
   await seedDefaults(db);
   const kv = await openKV(cfg.redis, opts.kvNamespace);

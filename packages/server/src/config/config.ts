@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomString } from '../util/random.ts';
-import { CONFIG_SCHEMA, type KeySpec, type SectionName } from './schema.ts';
+import { CONFIG_SCHEMA, OPTION_OVERWRITE, SECTION_ALIASES, type KeySpec, type SectionName } from './schema.ts';
 import { parseIni, stringifyIni, type IniData } from './ini.ts';
 
 export interface ListenAddress { host: string; port: number }
@@ -22,6 +22,8 @@ export interface Config {
   ssl: { listen: ListenAddress; certPath: string; keyPath: string };
   unix: { listen: string; perm: number };
   slave: { secret: string; callbackTimeout: number; signatureTTL: number };
+  /** Setting values that take precedence over the database (`[OptionOverwrite]`, `CR_SETTING_<name>`). */
+  optionOverwrite: Record<string, string>;
   /** Effective raw values (after env overrides), for `config print`. */
   raw: Record<string, Record<string, string>>;
 }
@@ -37,13 +39,23 @@ function parseListen(key: string, v: string): ListenAddress {
   return { host: host || '0.0.0.0', port };
 }
 
+function parseInt10or8(spec: KeySpec, v: string): number {
+  const t = v.trim();
+  return spec.octal && /^0[0-7]+$/.test(t) ? Number.parseInt(t, 8) : Number(t);
+}
+
 function checkValue(key: string, spec: KeySpec, v: string): void {
   switch (spec.type) {
-    case 'int':
+    case 'int': {
       if (!/^-?\d+$/.test(v.trim())) throw new ConfigError(`${key}: "${v}" is not an integer`);
+      const n = parseInt10or8(spec, v);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        throw new ConfigError(`${key}: ${v} is out of range (${spec.min ?? '…'}–${spec.max ?? '…'})`);
+      }
       break;
+    }
     case 'bool':
-      if (!/^(1|0|t|f|true|false|yes|no|on|off)$/i.test(v.trim())) throw new ConfigError(`${key}: "${v}" is not a boolean (true/false)`);
+      if (!BOOL_RE.test(v.trim())) throw new ConfigError(`${key}: "${v}" is not a boolean (true/false)`);
       break;
     case 'enum':
       if (!spec.values!.includes(v.trim().toLowerCase()) && !spec.values!.includes(v.trim()))
@@ -55,28 +67,60 @@ function checkValue(key: string, spec: KeySpec, v: string): void {
   }
 }
 
-const toBool = (v: string) => /^(1|t|true|yes|on)$/i.test(v.trim());
+const BOOL_RE = /^(1|0|t|f|true|false|y|n|yes|no|on|off)$/i;
+const toBool = (v: string) => /^(1|t|true|y|yes|on)$/i.test(v.trim());
 const toList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+type Schema = Record<string, Record<string, KeySpec>>;
+
+/** The canonical section name for `name` (case-insensitive, aliases allowed), or undefined. */
+function canonicalSection(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  if (lower === OPTION_OVERWRITE.toLowerCase()) return OPTION_OVERWRITE;
+  return Object.keys(CONFIG_SCHEMA).find((s) => s.toLowerCase() === lower) ?? SECTION_ALIASES[lower];
+}
+
+/** The canonical key of `section` for `name`; OptionOverwrite keys are free-form and keep their case. */
+function canonicalKey(section: string, name: string, where: string): string {
+  if (section === OPTION_OVERWRITE) return name;
+  const key = Object.keys((CONFIG_SCHEMA as Schema)[section]!).find((k) => k.toLowerCase() === name.toLowerCase());
+  if (!key) throw new ConfigError(`${where}: unknown key "${name}" in section [${section}]`);
+  return key;
+}
+
+/** Maps every section and key of a parsed conf.ini to its canonical spelling; unknown ones are errors. */
+function normalizeIni(ini: IniData, file: string): IniData {
+  const out: IniData = {};
+  for (const [sectionIn, keys] of Object.entries(ini)) {
+    if (sectionIn === '' && Object.keys(keys).length === 0) continue;
+    if (sectionIn === '') throw new ConfigError(`${file}: key "${Object.keys(keys)[0]}" is outside any [Section]`);
+    const section = canonicalSection(sectionIn);
+    if (!section) throw new ConfigError(`${file}: unknown section [${sectionIn}]`);
+    for (const [k, v] of Object.entries(keys)) (out[section] ??= {})[canonicalKey(section, k, `${sectionIn}.${k}`)] = v;
+  }
+  return out;
+}
 
 /**
  * Applies CR_CONF_<Section>.<Key> overrides (section and key matched case-insensitively).
  * `CR_CONF_<Section>_<Key>` is accepted too: POSIX shells (and so `npm start`) drop variables
- * whose names contain a dot.
+ * whose names contain a dot. `CR_SETTING_<name>` overrides one database setting.
  */
 export function applyEnvOverrides(raw: IniData, env: NodeJS.ProcessEnv): void {
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith('CR_CONF_') || value === undefined) continue;
+    if (value === undefined) continue;
+    if (name.startsWith('CR_SETTING_') && name.length > 'CR_SETTING_'.length) {
+      (raw[OPTION_OVERWRITE] ??= {})[name.slice('CR_SETTING_'.length)] = value;
+      continue;
+    }
+    if (!name.startsWith('CR_CONF_')) continue;
     const rest = name.slice('CR_CONF_'.length);
-    const dot = rest.search(/[._]/);
-    if (dot <= 0) throw new ConfigError(`${name}: expected CR_CONF_<Section>.<Key>`);
-    const sectionIn = rest.slice(0, dot);
-    const keyIn = rest.slice(dot + 1);
-    const section = Object.keys(CONFIG_SCHEMA).find((s) => s.toLowerCase() === sectionIn.toLowerCase());
+    const sep = rest.search(/[._]/);
+    if (sep <= 0 || sep === rest.length - 1) throw new ConfigError(`${name}: expected CR_CONF_<Section>.<Key>`);
+    const sectionIn = rest.slice(0, sep);
+    const section = canonicalSection(sectionIn);
     if (!section) throw new ConfigError(`${name}: unknown config section "${sectionIn}"`);
-    const keys = CONFIG_SCHEMA[section as SectionName] as Record<string, KeySpec>;
-    const key = Object.keys(keys).find((k) => k.toLowerCase() === keyIn.toLowerCase());
-    if (!key) throw new ConfigError(`${name}: unknown key "${keyIn}" in section [${section}]`);
-    (raw[section] ??= {})[key] = value;
+    (raw[section] ??= {})[canonicalKey(section, rest.slice(sep + 1), name)] = value;
   }
 }
 
@@ -105,21 +149,22 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     fs.writeFileSync(tmp, stringifyIni(ini), { mode: 0o600 });
     fs.renameSync(tmp, abs);
   }
+  ini = normalizeIni(ini, abs);
   applyEnvOverrides(ini, env);
 
   const raw: Record<string, Record<string, string>> = {};
-  for (const [section, keys] of Object.entries(CONFIG_SCHEMA) as [string, Record<string, KeySpec>][]) {
+  for (const [section, keys] of Object.entries(CONFIG_SCHEMA as Schema)) {
     const given = ini[section] ?? {};
     raw[section] = {};
-    for (const unknown of Object.keys(given)) {
-      if (!(unknown in keys)) throw new ConfigError(`${section}.${unknown}: unknown key`);
-    }
     for (const [key, spec] of Object.entries(keys)) {
-      const v = given[key] ?? spec.default;
-      if (given[key] !== undefined) checkValue(`${section}.${key}`, spec, v);
-      raw[section][key] = v;
+      // An empty value means "use the default" for typed keys, as an absent key does.
+      const set = given[key] !== undefined && (spec.type === 'string' || given[key]!.trim() !== '');
+      if (set) checkValue(`${section}.${key}`, spec, given[key]!);
+      raw[section][key] = set ? given[key]!.trim() : spec.default;
     }
   }
+  const optionOverwrite = { ...(ini[OPTION_OVERWRITE] ?? {}) };
+  if (Object.keys(optionOverwrite).length) raw[OPTION_OVERWRITE] = optionOverwrite;
   const s = (sec: string, k: string) => raw[sec]![k]!;
   const dataDir = path.dirname(abs);
   let dbType = s('Database', 'Type').toLowerCase();
@@ -159,8 +204,9 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       exposeHeaders: toList(s('CORS', 'ExposeHeaders')),
     },
     ssl: { listen: parseListen('SSL.Listen', s('SSL', 'Listen')), certPath: s('SSL', 'CertPath'), keyPath: s('SSL', 'KeyPath') },
-    unix: { listen: s('Unix', 'Listen'), perm: Number(s('Unix', 'Perm')) },
+    unix: { listen: s('UnixSocket', 'Listen'), perm: parseInt10or8(CONFIG_SCHEMA.UnixSocket.Perm, s('UnixSocket', 'Perm')) },
     slave: { secret: s('Slave', 'Secret'), callbackTimeout: Number(s('Slave', 'CallbackTimeout')), signatureTTL: Number(s('Slave', 'SignatureTTL')) },
+    optionOverwrite,
   };
 }
 
@@ -170,8 +216,9 @@ export function printableConfig(cfg: Config): string {
   for (const [section, keys] of Object.entries(cfg.raw)) {
     masked[section] = {};
     for (const [k, v] of Object.entries(keys)) {
-      const spec = (CONFIG_SCHEMA as Record<string, Record<string, KeySpec>>)[section]![k]!;
-      masked[section][k] = spec.secret && v ? '***' : v;
+      const spec = (CONFIG_SCHEMA as Schema)[section]?.[k];
+      const secret = spec ? spec.secret : /secret|pass|key|salt/i.test(k);
+      masked[section][k] = secret && v ? '***' : v;
     }
   }
   return stringifyIni(masked);

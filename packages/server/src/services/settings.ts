@@ -3,13 +3,17 @@ import { defaultSettings } from './setting-defaults.ts';
 
 /**
  * Typed access to the `settings` table. All values are cached in process; writes update the
- * cache, and with several instances the cache is refreshed every `refreshMs`.
+ * cache, and with several instances the cache is refreshed every `refreshMs`. Values from the
+ * config file's `[OptionOverwrite]` (and `CR_SETTING_*`) take precedence over the table.
  */
 export class Settings {
   private cache = new Map<string, string>();
+  private readonly overrides: ReadonlyMap<string, string>;
   private loadedAt = 0;
 
-  constructor(private readonly db: Db, private readonly refreshMs = 5_000) {}
+  constructor(private readonly db: Db, private readonly refreshMs = 5_000, overrides: Record<string, string> = {}) {
+    this.overrides = new Map(Object.entries(overrides));
+  }
 
   /** Inserts missing default keys (never overwrites). */
   async seed(): Promise<void> {
@@ -38,7 +42,7 @@ export class Settings {
 
   get(name: string, fallback = ''): string {
     this.maybeRefresh();
-    return this.cache.get(name) ?? fallback;
+    return this.overrides.get(name) ?? this.cache.get(name) ?? fallback;
   }
 
   int(name: string, fallback = 0): number {
@@ -61,7 +65,7 @@ export class Settings {
   }
 
   all(): Record<string, string> {
-    return Object.fromEntries(this.cache);
+    return { ...Object.fromEntries(this.cache), ...Object.fromEntries(this.overrides) };
   }
 
   async set(values: Record<string, string>): Promise<void> {
