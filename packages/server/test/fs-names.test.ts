@@ -27,7 +27,7 @@ function specValid(s: string): boolean {
   for (const ch of s) {
     if ('\\/:*?"<>|'.includes(ch)) return false;
     const cp = ch.codePointAt(0)!;
-    if (cp < 0x20 || cp === 0x7f) return false;
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return false;
   }
   return s !== '.' && s !== '..';
 }
@@ -41,7 +41,7 @@ describe('object names (§4.1)', () => {
   });
 
   it('refuses with 40052: empty, too long, illegal characters, dot names, control characters, broken Unicode', () => {
-    const bad = ['', '.', '..', 'a'.repeat(256), '你'.repeat(86), '😀'.repeat(64), 'a/b', 'a\\b', 'a:b', 'a*b', 'a?b', 'a"b', 'a<b', 'a>b', 'a|b', 'a\u0000b', 'a\tb', 'a\nb', 'a\u001fb', 'a\u007fb', '\ud800', 'x\udc00y'];
+    const bad = ['', '.', '..', 'a'.repeat(256), '你'.repeat(86), '😀'.repeat(64), 'a/b', 'a\\b', 'a:b', 'a*b', 'a?b', 'a"b', 'a<b', 'a>b', 'a|b', 'a\u0000b', 'a\tb', 'a\nb', 'a\u001fb', 'a\u007fb', 'a\u0085b', 'a\u009fb', '\ud800', 'x\udc00y'];
     for (const n of bad) {
       expect(isValidName(n), JSON.stringify(n)).toBe(false);
       expect(codeOf(() => assertValidName(n))).toBe(40052);

@@ -2,15 +2,15 @@
  * File and folder name rules (contract 20 §4.1) and a storage policy's name rules.
  *
  * Names are stored byte-exact: no Unicode normalization, no trimming, no case folding.
- * A valid name is 1–255 UTF-8 bytes, well-formed Unicode, has none of `\ / : * ? " < > |`, no C0
- * control character or DEL (stricter than CE, which lets them through), and is not `.` or `..`.
+ * A valid name is 1–255 UTF-8 bytes, well-formed Unicode, has none of `\ / : * ? " < > |`, no control
+ * character (C0, DEL, C1 — stricter than CE, which lets them through), and is not `.` or `..`.
  */
 import { Code } from '@cloudreve-ts/protocol';
 import { AppError } from '../http/errors.ts';
 
 export const MAX_NAME_BYTES = 255;
 const ILLEGAL_CHARS = /[\\/:*?"<>|]/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Why `name` is not a valid object name, or undefined when it is. */
