@@ -27,18 +27,24 @@ export class MemoryKV implements KV {
     for (const [k, e] of this.map) if (e.expiresAt && e.expiresAt <= now) this.map.delete(k);
   }
 
+  private store(key: string, value: unknown, ttlSeconds: number): void {
+    this.map.set(key, { value: JSON.stringify(value), expiresAt: ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : 0 });
+  }
+
+  // Every method below finishes its read-modify-write before its first await point, so calls
+  // racing in one process cannot interleave (take is one-time, setIfAbsent has one winner).
   async get<T>(key: string): Promise<T | undefined> {
     const e = this.live(key);
     return e ? (JSON.parse(e.value) as T) : undefined;
   }
 
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
-    this.map.set(key, { value: JSON.stringify(value), expiresAt: ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : 0 });
+    this.store(key, value, ttlSeconds);
   }
 
   async setIfAbsent(key: string, value: unknown, ttlSeconds: number): Promise<boolean> {
     if (this.live(key)) return false;
-    await this.set(key, value, ttlSeconds);
+    this.store(key, value, ttlSeconds);
     return true;
   }
 
@@ -47,9 +53,9 @@ export class MemoryKV implements KV {
   }
 
   async take<T>(key: string): Promise<T | undefined> {
-    const v = await this.get<T>(key);
+    const e = this.live(key);
     this.map.delete(key);
-    return v;
+    return e ? (JSON.parse(e.value) as T) : undefined;
   }
 
   async incr(key: string, ttlSeconds: number): Promise<number> {

@@ -15,12 +15,22 @@ export class RedisKV implements KV {
       maxRetriesPerRequest: 2,
     });
     redis.on('error', () => undefined); // surfaced through command rejections instead
-    await redis.connect();
+    try {
+      await redis.connect();
+    } catch (e) {
+      redis.disconnect(); // stop ioredis from reconnecting in the background forever
+      throw e;
+    }
     return new RedisKV(redis, opts.namespace ?? 'cr:');
   }
 
   private k(key: string): string {
     return this.ns + key;
+  }
+
+  /** Redis rejects PX 0, so sub-millisecond TTLs round up to 1 ms. */
+  private static px(ttlSeconds: number): number {
+    return Math.max(1, Math.round(ttlSeconds * 1000));
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -30,14 +40,14 @@ export class RedisKV implements KV {
 
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     const v = JSON.stringify(value);
-    if (ttlSeconds > 0) await this.redis.set(this.k(key), v, 'PX', Math.round(ttlSeconds * 1000));
+    if (ttlSeconds > 0) await this.redis.set(this.k(key), v, 'PX', RedisKV.px(ttlSeconds));
     else await this.redis.set(this.k(key), v);
   }
 
   async setIfAbsent(key: string, value: unknown, ttlSeconds: number): Promise<boolean> {
     const v = JSON.stringify(value);
     const r = ttlSeconds > 0
-      ? await this.redis.set(this.k(key), v, 'PX', Math.round(ttlSeconds * 1000), 'NX')
+      ? await this.redis.set(this.k(key), v, 'PX', RedisKV.px(ttlSeconds), 'NX')
       : await this.redis.set(this.k(key), v, 'NX');
     return r === 'OK';
   }
@@ -53,9 +63,13 @@ export class RedisKV implements KV {
 
   async incr(key: string, ttlSeconds: number): Promise<number> {
     const k = this.k(key);
-    const [[, n]] = (await this.redis.multi().incr(k).exec()) as [[Error | null, number]];
-    if (n === 1 && ttlSeconds > 0) await this.redis.pexpire(k, Math.round(ttlSeconds * 1000));
-    return n;
+    if (ttlSeconds <= 0) return this.redis.incr(k);
+    // Create-with-TTL and increment in one transaction: a crash between two separate commands
+    // would leave a counter that never expires.
+    const res = await this.redis.multi().set(k, '0', 'PX', RedisKV.px(ttlSeconds), 'NX').incr(k).exec();
+    const [err, n] = res![1]!;
+    if (err) throw err;
+    return n as number;
   }
 
   async close(): Promise<void> {
