@@ -94,7 +94,7 @@ export class Mailbox {
   async waitFor(to: string, since = 0, timeoutMs = 5000): Promise<ReceivedMail> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const m = this.messages.slice(since).find((x) => x.to.includes(to));
+      const m = this.messages.slice(since).find((x) => x.to.some((a) => a.toLowerCase() === to.toLowerCase()));
       if (m) return m;
       if (Date.now() > deadline) throw new Error(`no mail for ${to} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
