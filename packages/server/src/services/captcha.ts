@@ -56,8 +56,9 @@ export async function createCaptcha(ctx: Ctx): Promise<CaptchaResponse> {
   const { text, answer } = challenge(s.int('captcha_mode', 3), length);
   const noise = ['captcha_IsShowHollowLine', 'captcha_IsShowSlimeLine', 'captcha_IsShowSineLine'].filter((k) => s.bool(k)).length * 2;
   const fontSize = Math.round(Math.min(height * 0.9, ((width - 2) / (text.length + 1)) * 1.6));
-  const svg = renderSvg(text, { width, height, fontSize, noise, color: true, background: '#f4f6f8' });
-  const png = await sharp(Buffer.from(svg)).png().toBuffer();
+  // Dark glyphs flattened onto a light background stay readable in the client's dark theme too.
+  const svg = renderSvg(text, { width, height, fontSize, noise, color: false });
+  const png = await sharp(Buffer.from(svg)).flatten({ background: '#f4f6f8' }).png().toBuffer();
   const ticket = uuid();
   await ctx.kv.set(ticketKey(ticket), answer, TICKET_TTL_SECONDS);
   return { image: `data:image/png;base64,${png.toString('base64')}`, ticket };
