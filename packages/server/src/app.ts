@@ -88,7 +88,9 @@ export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes
     if (req.url.startsWith('/api/v4')) reply.header('Cache-Control', 'private, no-cache');
   });
 
-  app.addHook('preHandler', async (req) => {
+  // Who is calling is settled before the body is read or validated, as CE's middleware does:
+  // an anonymous caller of a protected route gets 401, never a validation error or an upload.
+  app.addHook('onRequest', async (req) => {
     const scope = req.routeOptions.config?.scope;
     if (!scope || scope === 'node' || scope === 'signed') return;
     req.user = await resolveUser(ctx, req);
