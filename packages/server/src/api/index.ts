@@ -5,6 +5,7 @@ import { captchaRoutes } from './captcha.ts';
 import { sessionRoutes } from './session.ts';
 import { accountRoutes } from './account.ts';
 import { userRoutes } from './user.ts';
+import { fileRoutes } from './file.ts';
 
 /** One module per contract area; each registers its routes with a declared scope. */
 export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
@@ -14,5 +15,6 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await sessionRoutes(api, ctx);
     await accountRoutes(api, ctx);
     await userRoutes(api, ctx);
+    await fileRoutes(api, ctx);
   }, { prefix: '/api/v4' });
 }
