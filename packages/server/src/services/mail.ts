@@ -38,7 +38,9 @@ const escapeHtml = (s: string) =>
  * are. With `html` the values are HTML-escaped, so a nickname cannot inject markup.
  */
 export function renderTemplate(text: string, vars: Record<string, string>, html: boolean): string {
-  return text.replace(/\{\{-?\s*\.([A-Za-z0-9_.]+)\s*-?\}\}/g, (whole, key: string) => {
+  // Go's `{{-` / `-}}` markers also swallow the whitespace beside them.
+  const trimmed = text.replace(/\s*\{\{- /g, '{{ ').replace(/ -\}\}\s*/g, ' }}');
+  return trimmed.replace(/\{\{\s*\.([A-Za-z0-9_.]+)\s*\}\}/g, (whole, key: string) => {
     const v = vars[key];
     if (v === undefined) return whole;
     return html ? escapeHtml(v) : v;

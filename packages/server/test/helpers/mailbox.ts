@@ -45,7 +45,7 @@ function parse(raw: string): { subject: string; html: string } {
   const subject = decodeHeader(/^subject:\s*(.*)$/im.exec(headers)?.[1] ?? '');
   const body = rest.join('\r\n\r\n');
   const boundary = /boundary="?([^";\r\n]+)"?/i.exec(headers)?.[1];
-  if (!boundary) return { subject, html: decodeBody(headers, body) };
+  if (!boundary) return { subject, html: decodeBody(headers, body.replace(/\r?\n$/, '')) };
   for (const part of body.split(`--${boundary}`)) {
     const [ph, ...pb] = part.replace(/^\r?\n/, '').split(/\r?\n\r?\n/);
     if (/content-type:\s*text\/html/i.test(ph ?? '')) return { subject, html: decodeBody(ph!, pb.join('\r\n\r\n').replace(/\r?\n$/, '')) };
@@ -59,11 +59,16 @@ export class Mailbox {
   private waiters: (() => void)[] = [];
   private constructor(private readonly server: SMTPServer, readonly port: number) {}
 
-  static async start(opts: { rejectAll?: boolean } = {}): Promise<Mailbox> {
+  static async start(opts: { rejectAll?: boolean; auth?: { user: string; pass: string } } = {}): Promise<Mailbox> {
     let box: Mailbox;
     const server = new SMTPServer({
-      disabledCommands: ['STARTTLS', 'AUTH'],
+      disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+      allowInsecureAuth: true,
       logger: false,
+      onAuth(auth, _session, callback) {
+        if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) return callback(null, { user: auth.username });
+        callback(new Error('Invalid username or password'));
+      },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
