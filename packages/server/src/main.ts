@@ -12,6 +12,7 @@ Commands:
   user create <email> <password> [--admin]
   user reset-password <email> <password>
   user promote <email>           move the user to the Admin group
+  user calibrate <email>         recompute the user's used storage from their files
   config print                   print the effective configuration (secrets masked)
   migrate                        apply database migrations and exit
 `;

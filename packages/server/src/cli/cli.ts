@@ -6,6 +6,7 @@ import { findUserByEmail } from '../services/users.ts';
 import { AppError } from '../http/errors.ts';
 import { openDatabase } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
+import { recalculate } from '../fs/capacity.ts';
 
 /** Administrative commands beside `serve`. Returns the process exit code. */
 export async function runCli(cfg: Config, args: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
@@ -48,6 +49,13 @@ export async function runCli(cfg: Config, args: string[], out: (s: string) => vo
       if (!rest[1]) throw new Error('usage: user reset-password <email> <password>');
       await setPassword(ctx, user.id, rest[1]);
       out(`password of ${user.email} reset`);
+      return 0;
+    }
+    if (sub === 'calibrate') {
+      const r = await recalculate(ctx, user.id);
+      out(r.drift === 0
+        ? `storage of ${user.email} is consistent: ${r.after} bytes`
+        : `storage of ${user.email} recalculated: ${r.before} → ${r.after} bytes (drift ${r.drift > 0 ? '+' : ''}${r.drift})`);
       return 0;
     }
     if (sub === 'promote') {

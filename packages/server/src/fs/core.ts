@@ -91,6 +91,17 @@ export class FileManager {
     return r;
   }
 
+  /**
+   * Re-resolves an object after its locks are held: the path must still lead to the same row
+   * (missing → 40016, another row → 409 "Object conflict"). Returns the fresh resolution.
+   */
+  async revalidate(r: Existing, tx: Tx = this.ctx.db.kysely): Promise<Existing> {
+    const fresh = await r.nav.resolve(tx, r.uri);
+    if (!fresh.file) throw pathNotExist();
+    if (fresh.file.id !== r.file.id) throw new AppError(Code.Conflict, 'Object conflict');
+    return fresh as Existing;
+  }
+
   /** A lock request for a resolved URI. */
   lockRequest(r: Resolved, app: LockApp, depth: 0 | 'infinity' = 0, uri: FileUri = r.uri): LockRequest {
     const ownerView = r.nav.fs === 'my' || r.nav.fs === 'trash' ? FileUri.of({ fs: r.nav.fs, elements: uri.elements }) : uri;
@@ -135,13 +146,18 @@ export class FileManager {
       try {
         out.push(await fn(this.parse(raw), raw));
       } catch (e) {
-        if (!(e instanceof AppError)) throw e;
+        if (!isItemError(e)) throw e;
         failures[FileUri.tryParse(raw)?.toString() ?? String(raw)] = e;
       }
     }
     if (Object.keys(failures).length) throw batchError(failures);
     return out;
   }
+}
+
+/** Errors reported per item in batches; anything else (401 sign-in, internal errors) fails the request. */
+export function isItemError(e: unknown): e is AppError {
+  return e instanceof AppError && e.code !== Code.CheckLogin;
 }
 
 const instances = new WeakMap<Ctx, FileManager>();

@@ -146,14 +146,21 @@ export async function insertFile(db: Db, tx: Tx, f: NewFile): Promise<FileRow> {
   return (await getById(tx, id))!;
 }
 
-/** Re-parents and/or renames a row; a same-name sibling → 40004. */
-export async function moveRow(tx: Tx, id: number, parentId: number | null, name: string, now: number): Promise<void> {
+/**
+ * Re-parents and/or renames a row; a same-name sibling → 40004. With `from`, the row must still
+ * sit at that parent/name (else 409 "Object conflict"), so a stale read never moves a row twice.
+ */
+export async function moveRow(tx: Tx, id: number, parentId: number | null, name: string, now: number, from?: { parentId: number | null; name: string }): Promise<void> {
+  let n: number;
   try {
-    await tx.updateTable('files').set({ parent_id: parentId, name, updated_at: now }).where('id', '=', id).execute();
+    let q = tx.updateTable('files').set({ parent_id: parentId, name, updated_at: now }).where('id', '=', id);
+    if (from) q = q.where('parent_id', from.parentId === null ? 'is' : '=', from.parentId).where('name', '=', from.name);
+    n = Number((await q.executeTakeFirst()).numUpdatedRows);
   } catch (e) {
     if (isUniqueViolation(e)) throw objectExists();
     throw e;
   }
+  if (from && n === 0) throw new AppError(Code.Conflict, 'Object conflict');
 }
 
 /**

@@ -43,9 +43,12 @@ export async function deletePermanently(fm: FileManager, user: CurrentUser, r: E
   const ctx = fm.ctx;
   await fm.withLocks(user, r.nav, [fm.lockRequest(r, 'delete', 'infinity')], async () => {
     const limit = opts.walkLimit ?? fm.maxWalked(user);
+    const cur = await fm.revalidate(r);
     await inTx(ctx.db, async (trx) => {
-      const fresh = await trx.selectFrom('files').selectAll().where('id', '=', r.file.id).executeTakeFirst();
-      if (!fresh) throw new AppError(Code.ParentNotExist, 'Path not exist');
+      let q = trx.selectFrom('files').selectAll().where('id', '=', cur.file.id).where('name', '=', cur.file.name);
+      q = cur.file.parent_id === null ? q.where('parent_id', 'is', null) : q.where('parent_id', '=', cur.file.parent_id);
+      const fresh = await q.executeTakeFirst();
+      if (!fresh) throw new AppError(Code.Conflict, 'Object conflict');
       const { rows } = await walkSubtree(trx, [fresh], limit);
       await purgeRows(trx, rows, opts);
     });
@@ -62,9 +65,10 @@ export async function softDelete(fm: FileManager, user: CurrentUser, r: Existing
   const retention = Number(fm.groupSettings(r.nav.owner).trash_retention ?? 0) || 0;
   const restoreUri = FileUri.of({ fs: 'my', elements: (await r.nav.uriOf(ctx.db.kysely, r.file))?.elements ?? r.uri.elements }).toString();
   await fm.withLocks(user, r.nav, [fm.lockRequest(r, 'softDelete', 'infinity')], async () => {
+    const cur = await fm.revalidate(r);
     const now = ctx.now();
     await inTx(ctx.db, async (trx) => {
-      await moveRow(trx, r.file.id, null, uuid(), now);
+      await moveRow(trx, cur.file.id, null, uuid(), now, { parentId: cur.file.parent_id, name: cur.file.name });
       await metadata.upsert(trx, [r.file.id], [
         { key: MetaKey.RestoreUri, value: restoreUri },
         { key: MetaKey.ExpectedCollectTime, value: String(Math.floor(now / 1000) + retention) },

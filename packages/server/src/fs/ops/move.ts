@@ -2,7 +2,7 @@ import { Code } from '@cloudreve-ts/protocol';
 import type { CurrentUser } from '../../services/users.ts';
 import { AppError, batchError } from '../../http/errors.ts';
 import { Cap, notSupported } from '../capability.ts';
-import type { Existing, FileManager } from '../core.ts';
+import { isItemError, type Existing, type FileManager } from '../core.ts';
 import { inTx } from '../db-errors.ts';
 import * as entities from '../entities.ts';
 import * as metadata from '../metadata.ts';
@@ -43,7 +43,7 @@ export async function moveOrCopy(fm: FileManager, user: CurrentUser, uris: strin
       if (!allowed(copy, nav.fs, dstNav.fs)) throw notSupported();
       sources.push(await fm.getForMutation(user, uri, [Cap.LockFile]));
     } catch (e) {
-      if (!(e instanceof AppError)) throw e;
+      if (!isItemError(e)) throw e;
       failures[FileUri.tryParse(raw)?.toString() ?? String(raw)] = e;
     }
   }
@@ -90,13 +90,15 @@ export async function moveOrCopy(fm: FileManager, user: CurrentUser, uris: strin
     }
     // Sources of one request live in one namespace (their owner = requester), as does dst.
     await fm.withLocks(user, dstNav, locks, async () => {
+      for (const v of valid) await fm.revalidate(v.src);
+      await fm.revalidate(dst as Existing);
       const now = ctx.now();
       await inTx(ctx.db, async (trx) => {
         if (copy) await copyTrees(fm, trx, user, valid.map((v) => v.src.file), dstFolder, now);
         else {
           for (const v of valid) {
             if (v.src.file.parent_id === dstFolder.id && v.src.file.name === v.name) continue;
-            await moveRow(trx, v.src.file.id, dstFolder.id, v.name, now);
+            await moveRow(trx, v.src.file.id, dstFolder.id, v.name, now, { parentId: v.src.file.parent_id, name: v.src.file.name });
           }
           const fromTrash = valid.filter((v) => v.src.nav.fs === 'trash').map((v) => v.src.file.id);
           await metadata.remove(trx, fromTrash, [MetaKey.RestoreUri, MetaKey.ExpectedCollectTime]);

@@ -23,6 +23,7 @@ export async function patchMetadata(fm: FileManager, user: CurrentUser, uris: st
   if (!targets.length) return;
   const nav = targets[0]!.nav;
   await fm.withLocks(user, nav, targets.map((t) => fm.lockRequest(t, 'updateMetadata', 0)), async () => {
+    for (const t of targets) await fm.revalidate(t);
     const now = ctx.now();
     const ids = [...new Set(targets.map((t) => t.file.id))];
     await inTx(ctx.db, async (trx) => {

@@ -26,9 +26,10 @@ export async function renameFile(fm: FileManager, user: CurrentUser, uri: string
   const newUri = r.uri.parent().join(newName);
   const locks = [fm.lockRequest(r, 'rename', 'infinity'), fm.lockRequest(r, 'rename', 0, newUri)];
   return fm.withLocks(user, r.nav, locks, async () => {
+    await fm.revalidate(r);
     const now = ctx.now();
     await inTx(ctx.db, async (trx) => {
-      await moveRow(trx, r.file.id, r.file.parent_id, newName, now);
+      await moveRow(trx, r.file.id, r.file.parent_id, newName, now, { parentId: r.file.parent_id, name: r.file.name });
       if (fileExtension(newName) !== fileExtension(r.file.name)) await metadata.remove(trx, [r.file.id], [MetaKey.ThumbDisabled]);
     });
     const file = { ...r.file, name: newName, updated_at: now };

@@ -23,14 +23,16 @@ export async function restoreOne(fm: FileManager, user: CurrentUser, r: Existing
   if (!dest.file || Number(dest.file.type) !== FileType.Folder) throw pathNotExist('Restore destination not exist');
   fm.requireOwner(user, dest);
   const destUri = dest.uri.join(target.name);
-  await fm.withLocks(user, r.nav, [fm.lockRequest(r, 'moveCopy', 'infinity')], () =>
-    fm.withLocks(user, dest.nav, [fm.lockRequest(dest, 'moveCopy', 0, destUri)], async () => {
-      const now = ctx.now();
-      await inTx(ctx.db, async (trx) => {
-        await moveRow(trx, r.file.id, dest.file!.id, target.name, now);
-        await metadata.remove(trx, [r.file.id], [MetaKey.RestoreUri, MetaKey.ExpectedCollectTime]);
-      });
-    }));
+  // Trash item and destination are in the requester's own namespace: one atomic acquisition.
+  await fm.withLocks(user, r.nav, [fm.lockRequest(r, 'moveCopy', 'infinity'), fm.lockRequest(dest, 'moveCopy', 'infinity', destUri)], async () => {
+    const cur = await fm.revalidate(r);
+    await fm.revalidate(dest as Existing);
+    const now = ctx.now();
+    await inTx(ctx.db, async (trx) => {
+      await moveRow(trx, cur.file.id, dest.file!.id, target.name, now, { parentId: cur.file.parent_id, name: cur.file.name });
+      await metadata.remove(trx, [r.file.id], [MetaKey.RestoreUri, MetaKey.ExpectedCollectTime]);
+    });
+  });
 }
 
 /** POST /file/restore: per-item failures are aggregated into 40081. */

@@ -31,6 +31,7 @@ export async function setCurrentVersion(fm: FileManager, user: CurrentUser, uri:
   if (entities.isUploading(entity)) throw entities.entityNotExist('Entity is still uploading');
   if (Number(r.file.primary_entity) === entity.id) return;
   await fm.withLocks(user, r.nav, [fm.lockRequest(r, 'versionControl', 0)], async () => {
+    await fm.revalidate(r);
     const now = fm.ctx.now();
     await inTx(fm.ctx.db, async (trx) => {
       await entities.setPrimary(trx, r.file.id, entity.id, Number(entity.size), now);
@@ -45,6 +46,7 @@ export async function deleteVersion(fm: FileManager, user: CurrentUser, uri: str
   const { r, entity } = await versionTarget(fm, user, uri, version);
   if (Number(r.file.primary_entity) === entity.id) throw new AppError(Code.NoPermission, 'Cannot delete current version');
   await fm.withLocks(user, r.nav, [fm.lockRequest(r, 'versionControl', 0)], async () => {
+    await fm.revalidate(r);
     await inTx(fm.ctx.db, async (trx) => {
       await entities.unlink(trx, [{ fileId: r.file.id, ownerId: r.file.owner_id, entity }]);
     });
