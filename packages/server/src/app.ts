@@ -12,6 +12,7 @@ import { uuid } from './util/random.ts';
 import { registerApiRoutes } from './api/index.ts';
 import { swaggerOptions } from './http/openapi.ts';
 import { VERSION } from './api/site.ts';
+import { webRoutes } from './http/web.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -48,7 +49,9 @@ function badUrl(ctx: Ctx, err: Error, url: string, reply: FastifyReply): void {
 export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes: RouteInfo[] }> {
   const app = Fastify({
     logger: false,
-    trustProxy: ctx.cfg.system.proxyHeader ? true : false,
+    // The forwarded-for header is believed only from a proxy on this machine or a private network;
+    // a client talking to us directly cannot spoof its address (rate limits key on it).
+    trustProxy: ctx.cfg.system.proxyHeader ? ['loopback', 'linklocal', 'uniquelocal', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] : false,
     bodyLimit: 4 * 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true },
@@ -120,6 +123,8 @@ export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes
   await registerApiRoutes(app, ctx);
 
   app.get('/api/v4/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  await webRoutes(app, ctx);
 
   return { app, routes };
 }
