@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import { openDatabase } from './db/connect.ts';
-import { migrate } from './db/migrate.ts';
+import { applyMigrations, withSchemaLock } from './db/migrate.ts';
 import { openKV } from './kv/index.ts';
 import { Settings } from './services/settings.ts';
 import { seedDefaults } from './services/seed.ts';
@@ -30,11 +30,15 @@ export interface BootOptions {
 export async function createContext(cfg: Config, opts: BootOptions = {}): Promise<Ctx> {
   const log = opts.logger ?? createLogger(cfg.system.logLevel);
   const db = await openDatabase(cfg.database, { pgSchema: opts.pgSchema });
-  const applied = await migrate(db);
-  if (applied.length) log.info('database migrated', { applied });
   const settings = new Settings(db, undefined, cfg.optionOverwrite);
-  await settings.seed();
-  await seedDefaults(db);
+  // Migrating and seeding take turns across instances starting together on one database.
+  const applied = await withSchemaLock(db, async () => {
+    const names = await applyMigrations(db);
+    await settings.seed();
+    await seedDefaults(db);
+    return names;
+  });
+  if (applied.length) log.info('database migrated', { applied });
   const kv = await openKV(cfg.redis, opts.kvNamespace);
   return { cfg, db, kv, settings, hashids: new HashIds(settings.get('hash_id_salt')), log, now: opts.now ?? Date.now };
 }

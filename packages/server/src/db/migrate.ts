@@ -30,21 +30,34 @@ async function applyPending(conn: Kysely<any>, db: Db): Promise<string[]> {
 }
 
 /**
- * Applies pending migrations in order. Instances starting together serialize on a database lock
- * (advisory lock on PostgreSQL, GET_LOCK on MySQL; SQLite writers are serialized by the file lock).
+ * Runs `fn` while holding the database-wide schema lock, so instances starting together take
+ * turns migrating and seeding (advisory lock on PostgreSQL, GET_LOCK on MySQL; SQLite serves a
+ * single instance and its writers are serialized by the file lock). The lock is held by one
+ * pooled connection; `fn` may use the pool freely.
  */
-export async function migrate(db: Db): Promise<string[]> {
+export async function withSchemaLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  if (db.dialect === 'sqlite') return fn();
   const k = db.kysely as unknown as Kysely<any>;
-  if (db.dialect === 'sqlite') return applyPending(k, db);
   const [lock, unlock] = db.dialect === 'postgres'
     ? [sql`select pg_advisory_lock(52125212)`, sql`select pg_advisory_unlock(52125212)`]
-    : [sql`select get_lock('cloudreve_migrate', 60)`, sql`select release_lock('cloudreve_migrate')`];
+    : [sql`select get_lock('cloudreve_migrate', 120) as ok`, sql`select release_lock('cloudreve_migrate')`];
   return k.connection().execute(async (conn) => {
-    await lock.execute(conn);
+    const got = await lock.execute(conn);
+    if (db.dialect === 'mysql' && Number((got.rows[0] as { ok: unknown } | undefined)?.ok) !== 1) {
+      throw new Error('timed out waiting for the schema lock held by another instance');
+    }
     try {
-      return await applyPending(conn, db);
+      return await fn();
     } finally {
       await unlock.execute(conn);
     }
   });
+}
+
+/** Applies pending migrations in order; the caller holds the schema lock. Returns the names applied. */
+export const applyMigrations = (db: Db): Promise<string[]> => applyPending(db.kysely as unknown as Kysely<any>, db);
+
+/** Applies pending migrations in order, under the schema lock. Returns the names applied. */
+export async function migrate(db: Db): Promise<string[]> {
+  return withSchemaLock(db, () => applyMigrations(db));
 }

@@ -17,7 +17,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function createIsolatedDatabase(kind: 'postgres' | 'mysql', name: string): Promise<() => Promise<void>> {
+export async function createIsolatedDatabase(kind: 'postgres' | 'mysql', name: string): Promise<() => Promise<void>> {
   if (kind === 'postgres') {
     const pg = (await import('pg')).default;
     const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
