@@ -70,6 +70,7 @@ function serverPid(rootPid: number): number {
 /**
  * Starts cloudreve-ts as a child process the way a user would (`npx tsx packages/server/src/main.ts
  * -c <conf>`), with a fresh data dir, SQLite, and `CR_CONF_System_Listen` on a free loopback port.
+ * With `cpuProfDir` it runs `node --cpu-prof --import tsx packages/server/src/main.ts` instead.
  */
 export async function startOurServer(opts: StartOptions = {}): Promise<OurServer> {
   const dataDir = benchTemp('server');
@@ -79,11 +80,15 @@ export async function startOurServer(opts: StartOptions = {}): Promise<OurServer
   const logFile = path.join(dataDir, 'server.log');
   const log = fs.openSync(logFile, 'a');
   const env: Record<string, string> = { ...process.env as Record<string, string>, ...opts.env, CR_CONF_System_Listen: `127.0.0.1:${port}` };
+  let cmd = 'npx';
+  let argv = ['tsx', 'packages/server/src/main.ts', '-c', conf];
   if (opts.cpuProfDir) {
+    // --cpu-prof is refused in NODE_OPTIONS, so the profiled server runs as `node --import tsx`.
     fs.mkdirSync(opts.cpuProfDir, { recursive: true });
-    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${opts.cpuProfDir}`.trim();
+    cmd = process.execPath;
+    argv = ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, '--import', 'tsx', 'packages/server/src/main.ts', '-c', conf];
   }
-  const child = spawnTracked('npx', ['tsx', 'packages/server/src/main.ts', '-c', conf], { cwd: REPO_ROOT, env, stdio: ['ignore', log, log] });
+  const child = spawnTracked(cmd, argv, { cwd: REPO_ROOT, env, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -155,9 +155,12 @@ export class FileManager {
   }
 }
 
-/** Errors reported per item in batches; anything else (401 sign-in, internal errors) fails the request. */
+/**
+ * Errors reported per item in batches. Sign-in (401), lock conflicts (40073, whose ConflictDetail
+ * data the client needs) and internal errors fail the whole request instead (contract 20 §0.1).
+ */
 export function isItemError(e: unknown): e is AppError {
-  return e instanceof AppError && e.code !== Code.CheckLogin;
+  return e instanceof AppError && e.code !== Code.CheckLogin && e.code !== Code.LockConflict;
 }
 
 const instances = new WeakMap<Ctx, FileManager>();
