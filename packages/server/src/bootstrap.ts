@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config/config.ts';
+import { ineffectiveKeys, type Config } from './config/config.ts';
 import { openDatabase } from './db/connect.ts';
 import { applyMigrations, withSchemaLock } from './db/migrate.ts';
 import { openKV } from './kv/index.ts';
@@ -29,6 +29,7 @@ export interface BootOptions {
 /** Opens storage, migrates, seeds and returns the service context (no HTTP). */
 export async function createContext(cfg: Config, opts: BootOptions = {}): Promise<Ctx> {
   const log = opts.logger ?? createLogger(cfg.system.logLevel);
+  for (const warning of ineffectiveKeys(cfg)) log.warn(`config: ${warning}`);
   const db = await openDatabase(cfg.database, { pgSchema: opts.pgSchema });
   const settings = new Settings(db, undefined, cfg.optionOverwrite);
   // Migrating and seeding take turns across instances starting together on one database.

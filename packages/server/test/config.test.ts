@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, printableConfig } from '../src/config/config.ts';
+import { ConfigError, ineffectiveKeys, loadConfig, printableConfig } from '../src/config/config.ts';
 import { CONFIG_SCHEMA } from '../src/config/schema.ts';
 import { startServer } from './helpers/server.ts';
 
@@ -211,6 +211,26 @@ describe('invalid configuration is refused with the key named', () => {
     const err = await run.then(() => undefined, (e: { code: number; stderr: string }) => e);
     expect(err?.code).toBe(2);
     expect(err?.stderr.trim()).toBe('Configuration error: System.Debug: "maybe" is not a boolean (true/false)');
+  });
+});
+
+describe('accepted but ineffective keys', () => {
+  it('are reported when set, so nobody believes TLS or a socket is active', () => {
+    expect(ineffectiveKeys(loadConfig(confFile(''), {}))).toEqual([]);
+    const cfg = loadConfig(confFile('[SSL]\nCertPath = /c.pem\nKeyPath = /k.pem\n[UnixSocket]\nListen = /run/x.sock\n'), { CR_CONF_System_Mode: 'slave' });
+    const warnings = ineffectiveKeys(cfg);
+    expect(warnings).toHaveLength(3);
+    expect(warnings.join('\n')).toMatch(/SSL\.CertPath[\s\S]*UnixSocket\.Listen[\s\S]*System\.Mode/);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('documents every section and key of the schema', () => {
+    const doc = fs.readFileSync(path.join(import.meta.dirname, '../../../docs/configuration.md'), 'utf8');
+    for (const [section, keys] of Object.entries(CONFIG_SCHEMA)) {
+      expect(doc, `[${section}]`).toContain(`[${section}]`);
+      for (const key of Object.keys(keys)) expect(doc, `${section}.${key}`).toMatch(new RegExp(`\\|\\s*\`${key}\`\\s*\\|`));
+    }
   });
 });
 
