@@ -6,6 +6,7 @@ import { sessionRoutes } from './session.ts';
 import { accountRoutes } from './account.ts';
 import { userRoutes } from './user.ts';
 import { fileRoutes } from './file.ts';
+import { deviceRoutes } from './devices.ts';
 
 /** One module per contract area; each registers its routes with a declared scope. */
 export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
@@ -16,5 +17,6 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await accountRoutes(api, ctx);
     await userRoutes(api, ctx);
     await fileRoutes(api, ctx);
+    await deviceRoutes(api, ctx);
   }, { prefix: '/api/v4' });
 }
