@@ -35,6 +35,7 @@ export interface ListResponse {
   context_hint: string;
   recursion_limit_reached?: boolean;
   mixed_type: boolean;
+  single_file_view?: boolean;
   storage_policy?: WirePolicy;
   view?: ExplorerView;
 }
@@ -120,7 +121,11 @@ export async function listFiles(fm: FileManager, user: CurrentUser, uriRaw: stri
     const policy = (await loadPolicies(ctx, tx, [nav.owner.group.storage_policy_id])).get(nav.owner.group.storage_policy_id);
     if (policy) out.storage_policy = policy;
   }
-  if (!ownerSettings.disable_view_sync) {
+  if (r.singleFileView && !search) {
+    out.single_file_view = true;
+    out.pagination = { page: 0, page_size: 0 };
+  }
+  if (!ownerSettings.disable_view_sync && !r.hideView) {
     view.page_size = pageSize;
     if (orderByRaw in ORDER_COLUMNS || orderByRaw === 'created_at') view.order = orderByRaw;
     else delete view.order;
@@ -139,7 +144,11 @@ function cursorFor(fm: FileManager, f: FileRow, column: OrderColumn): PageCursor
   return c;
 }
 
-/** One keyset page: ORDER BY type DESC (folders first), <column> <dir>, id <dir>; page_size + 1 rows. */
+/**
+ * One keyset page in the order type DESC (folders first), <column> <dir>, id <dir>: a range query
+ * per type section on the (parent_id, type, <column>) indexes — one query, or two when a page
+ * crosses from folders to files — fetching page_size + 1 rows to know whether more exist.
+ */
 async function cursorPage(
   fm: FileManager, tx: Tx, nav: Navigator, r: Resolved, pageSize: number, column: OrderColumn, direction: 'asc' | 'desc', token: string | undefined,
 ) {
@@ -149,27 +158,29 @@ async function cursorPage(
   const secret = ctx.settings.get('secret_key');
   const cur = decodeOptionalPageToken(secret, token, context);
   const cmp = direction === 'asc' ? '>' : '<';
-  let q = applyScope(tx.selectFrom('files').selectAll('files') as FilesQuery, scope);
+  let after: { type: number; id: number; key: string | number | undefined } | undefined;
   if (cur) {
     const lastId = ctx.hashids.decode(cur.id, HashType.File);
     if (lastId === undefined) throw new AppError(Code.ParamErr, 'Invalid page token');
-    const type = cur.start_with_file ? FileType.File : FileType.Folder;
     const key: string | number | undefined = column === 'name' ? cur.string : column === 'id' ? undefined : cur.int;
     if (column !== 'id' && key === undefined) throw new AppError(Code.ParamErr, 'Invalid page token');
-    q = q.where((eb) => eb.or([
-      eb('files.type', '<', type),
-      eb.and([
-        eb('files.type', '=', type),
-        column === 'id'
-          ? eb('files.id', cmp, lastId)
-          : eb.or([eb(`files.${column}`, cmp, key as never), eb.and([eb(`files.${column}`, '=', key as never), eb('files.id', cmp, lastId)])]),
-      ]),
-    ]));
+    after = { type: cur.start_with_file ? FileType.File : FileType.Folder, id: lastId, key };
   }
-  q = q.orderBy('files.type', 'desc');
-  if (column !== 'id') q = q.orderBy(`files.${column}`, direction);
-  q = q.orderBy('files.id', direction).limit(pageSize + 1);
-  const rows = await q.execute();
+  const rows: FileRow[] = [];
+  for (const type of [FileType.Folder, FileType.File]) {
+    const need = pageSize + 1 - rows.length;
+    if (need <= 0) break;
+    if (after && type > after.type) continue; // that section was finished on earlier pages
+    let q = applyScope(tx.selectFrom('files').selectAll('files') as FilesQuery, scope).where('files.type', '=', type);
+    if (after && type === after.type) {
+      const { id, key } = after;
+      q = column === 'id'
+        ? q.where('files.id', cmp, id)
+        : q.where((eb) => eb.or([eb(`files.${column}`, cmp, key as never), eb.and([eb(`files.${column}`, '=', key as never), eb('files.id', cmp, id)])]));
+    }
+    if (column !== 'id') q = q.orderBy(`files.${column}`, direction);
+    rows.push(...(await q.orderBy('files.id', direction).limit(need).execute()));
+  }
   const more = rows.length > pageSize;
   const pageRows = rows.slice(0, pageSize);
   const pagination: ListResponse['pagination'] = { page: 0, page_size: pageSize, is_cursor: true };
