@@ -11,7 +11,7 @@ import { Api, myUri } from './lib/api.ts';
 import { formatBytes, parseArgs } from './lib/args.ts';
 import { makeTestFile, median, mibPerSec, sha256File } from './lib/data.ts';
 import { download } from './lib/http.ts';
-import { RssSampler, watchdog } from './lib/proc.ts';
+import { cpuTimeMs, RssSampler, watchdog } from './lib/proc.ts';
 import { Report, runBench } from './lib/report.ts';
 import { benchTemp, startOurServer, type OurServer } from './lib/server.ts';
 import { startNginx, type NginxPeer } from './peers/nginx.ts';
@@ -85,6 +85,7 @@ await runBench(report, async () => {
   await oursOnce();
 
   const sampler = new RssSampler(ours.pid).start();
+  const cpu0 = cpuTimeMs(ours.pid);
   const times = { nginx: [] as number[], node: [] as number[], ours: [] as number[] };
   for (let i = 0; i < runs; i++) {
     times.nginx.push(await nginxOnce());
@@ -93,10 +94,12 @@ await runBench(report, async () => {
     console.log(`  run ${i + 1}: nginx ${mibPerSec(size, times.nginx[i]!).toFixed(0)} MiB/s, ours ${mibPerSec(size, times.ours[i]!).toFixed(0)} MiB/s, node ${mibPerSec(size, times.node[i]!).toFixed(0)} MiB/s`);
   }
   const peakRss = sampler.stop() / 1e6;
+  const cpuPerGiB = (cpuTimeMs(ours.pid) - cpu0) / 1000 / ((size * runs) / 1024 ** 3);
 
   const tp = (ms: number[]) => mibPerSec(size, median(ms));
   report.ratioAtLeast(`GET ${formatBytes(size)} median throughput`, tp(times.ours), tp(times.nginx), 'MiB/s', 'nginx', RATIO_TARGET);
   report.info('same vs plain Node stream server', `${tp(times.ours).toFixed(2)} MiB/s`, `${tp(times.node).toFixed(2)} MiB/s (node)`, tp(times.ours) / tp(times.node), 'ours/node');
+  report.info('server CPU time per GiB', `${cpuPerGiB.toFixed(2)} s`);
   report.below('server peak RSS during downloads', peakRss, RSS_LIMIT_MB, 'MB');
   if (cpuProf) report.note(`CPU profile of the server in ${cpuProf} (open in Chrome DevTools)`);
 });

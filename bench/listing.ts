@@ -15,7 +15,7 @@ import { Api, myUri } from './lib/api.ts';
 import { parseArgs } from './lib/args.ts';
 import { median, percentile } from './lib/data.ts';
 import { request, runPool, sendFileRange } from './lib/http.ts';
-import { watchdog } from './lib/proc.ts';
+import { cpuTimeMs, watchdog } from './lib/proc.ts';
 import { Report, runBench } from './lib/report.ts';
 import { Seeder } from './lib/seed.ts';
 import { startOurServer, type OurServer } from './lib/server.ts';
@@ -64,7 +64,9 @@ await runBench(report, async () => {
   };
   for (let i = 0; i < 20; i++) await firstPage();
   const lat: number[] = [];
+  let cpu0 = cpuTimeMs(ours.pid);
   for (let i = 0; i < samples; i++) lat.push(await firstPage());
+  const pageCpu = (cpuTimeMs(ours.pid) - cpu0) / samples;
   const floorQuery = seeder.firstPageQuery(bigId, PAGE);
   for (let i = 0; i < 20; i++) floorQuery();
   const floor: number[] = [];
@@ -75,6 +77,7 @@ await runBench(report, async () => {
   }
   report.below(`first page of ${PAGE} of ${files}, median`, median(lat), FIRST_PAGE_MS, 'ms', { value: median(floor), name: 'db query' });
   report.info('first page p95', `${percentile(lat, 95).toFixed(2)} ms`, `${percentile(floor, 95).toFixed(2)} ms (db query)`);
+  report.info('server CPU per first page', `${pageCpu.toFixed(2)} ms`);
 
   // Walk every page.
   const walk = async (uri: string, expectCount: number) => {
@@ -104,11 +107,12 @@ await runBench(report, async () => {
     await api.call('POST', '/file/create', { uri: myUri('created'), type: 'folder' });
     const width = String(createCount).length;
     const name = (i: number) => `new-${String(i).padStart(width, '0')}.txt`;
-    t = performance.now();
+    cpu0 = cpuTimeMs(ours.pid);
     const ms = await runPool(createCount, concurrency, async (i) => {
       await api.call('POST', '/file/create', { uri: myUri('created', name(i)), type: 'file', err_on_conflict: true });
     });
     const rate = createCount / (ms / 1000);
+    const createCpu = (cpuTimeMs(ours.pid) - cpu0) / createCount;
     let peer: { value: number; name: string } | undefined;
     if (nginxBinary()) {
       nginx = await startNginx();
@@ -119,6 +123,7 @@ await runBench(report, async () => {
       peer = { value: createCount / (nms / 1000), name: 'nginx PUT' };
     }
     report.atLeast(`create ${createCount} files via API (${concurrency} clients)`, rate, CREATE_RATE, 'files/s', peer);
+    report.info('server CPU per create (→ rate one idle core could sustain)', `${createCpu.toFixed(2)} ms`, undefined, 1000 / createCpu, 'files/s');
     if (peer) report.info('create rate vs nginx creating empty files', `${rate.toFixed(0)} files/s`, `${peer.value.toFixed(0)} files/s (nginx)`, rate / peer.value, 'ours/nginx');
     const cw = await walk(myUri('created'), createCount);
     report.info(`walk the ${createCount} created files`, `${cw.ms.toFixed(0)} ms`);

@@ -13,7 +13,7 @@ import { Api, ApiError, myUri } from './lib/api.ts';
 import { formatBytes, parseArgs } from './lib/args.ts';
 import { makeTestFile, median, mibPerSec, sha256File } from './lib/data.ts';
 import { download, sendFileRange } from './lib/http.ts';
-import { RssSampler, watchdog } from './lib/proc.ts';
+import { cpuTimeMs, RssSampler, watchdog } from './lib/proc.ts';
 import { Report, runBench } from './lib/report.ts';
 import { benchTemp, startOurServer, type OurServer } from './lib/server.ts';
 import { nginxBinary, startNginx, type NginxPeer } from './peers/nginx.ts';
@@ -77,6 +77,7 @@ await runBench(report, async () => {
   await api.upload(myUri('bench-upload', 'warm.bin'), file, warm, policy).catch((e) => { throw new Error(`warm-up upload failed: ${(e as Error).message}`); });
 
   const sampler = new RssSampler(ours.pid).start();
+  let cpuMs = 0;
   const times = { nginx: [] as number[], node: [] as number[], ours: [] as number[] };
   for (let i = 0; i < runs; i++) {
     const name = `run-${i}.bin`;
@@ -84,7 +85,9 @@ await runBench(report, async () => {
       times.nginx.push(await put('nginx', nginx.url, name));
       await cleanPeer(nginx.root, name);
     }
+    const cpu0 = cpuTimeMs(ours.pid);
     times.ours.push(await oursOnce(name));
+    cpuMs += cpuTimeMs(ours.pid) - cpu0;
     if (expected && i === 0) {
       sampler.stop();
       const h = createHash('sha256');
@@ -100,6 +103,7 @@ await runBench(report, async () => {
     console.log(`  run ${i + 1}: nginx ${f(times.nginx[i])}, ours ${f(times.ours[i])}, node ${f(times.node[i])}`);
   }
   const peakRss = sampler.stop() / 1e6;
+  const cpuPerGiB = cpuMs / 1000 / ((size * runs) / 1024 ** 3);
 
   const tp = (ms: number[]) => mibPerSec(size, median(ms));
   const label = `PUT ${formatBytes(size)} median throughput (${chunkInfo})`;
@@ -109,6 +113,7 @@ await runBench(report, async () => {
   } else {
     report.ratioAtLeast(label, tp(times.ours), tp(times.node), 'MiB/s', 'node', RATIO_TARGET);
   }
+  report.info('server CPU time per GiB', `${cpuPerGiB.toFixed(2)} s`);
   report.below('server peak RSS during uploads', peakRss, RSS_LIMIT_MB, 'MB');
   if (cpuProf) report.note(`CPU profile of the server in ${cpuProf} (open in Chrome DevTools)`);
 });

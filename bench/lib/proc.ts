@@ -152,3 +152,15 @@ export function loadAverage(): string {
     return 'n/a';
   }
 }
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in ms, from /proc/<pid>/stat.
+ * Less sensitive to a busy machine than wall time: CPU ms per operation says what one core could
+ * sustain when the machine is quiet.
+ */
+export function cpuTimeMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15, in clock ticks (100 Hz on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
