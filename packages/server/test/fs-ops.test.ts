@@ -126,7 +126,12 @@ for (const backend of await backends()) {
       await c.post('/file/create', { uri: 'cloudreve://my/E/x.txt', type: 'file' });
       await addVersion(ts, uid, 'cloudreve://my/E/x.txt', 42);
       await c.delete('/file', { uris: ['cloudreve://my/E'] });
-      expect((await list('cloudreve://trash')).data.files.length).toBeGreaterThan(0);
+      const items = (await list('cloudreve://trash')).data.files;
+      const folder = items.find((f: { name: string }) => f.name === 'E');
+      // Trash items cannot be entered, and deeper trash paths do not exist.
+      expect((await list(folder.path)).code).toBe(403);
+      expect((await list(`${folder.path}/x.txt`)).code).toBe(40016);
+      expect((await c.get(`/file/info?uri=${enc(folder.path)}`)).data).toMatchObject({ name: 'E', type: 1, path: folder.path, capability: 'AMIK' });
       expect((await c.delete('/file/trash')).code).toBe(0);
       expect((await list('cloudreve://trash')).data.files).toEqual([]);
       await assertCapacityConsistent(ts, uid);

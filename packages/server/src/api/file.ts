@@ -17,6 +17,7 @@ import { fileInfo } from '../fs/ops/info.ts';
 import { listFiles } from '../fs/ops/list.ts';
 import { serializeOne } from '../fs/serialize.ts';
 import { validateMap } from '../fs/metadata.ts';
+import { assertNotOwnShare } from '../services/shares.ts';
 import { startTrashCollector } from '../fs/trash-collector.ts';
 import { FileType, type ExplorerView } from '../fs/types.ts';
 
@@ -84,6 +85,7 @@ export async function fileRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     },
   }, async (req) => {
     const patches = validateMap(ctx, req.body.metadata);
+    await assertNotOwnShare(ctx, req.user, req.body.metadata);
     const res = await createObject(fm, req.user, req.body.uri, {
       type: req.body.type === 'folder' ? FileType.Folder : FileType.File, metadata: patches,
       onExisting: req.body.err_on_conflict ? 'error' : 'return',

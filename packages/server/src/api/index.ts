@@ -7,10 +7,16 @@ import { accountRoutes } from './account.ts';
 import { userRoutes } from './user.ts';
 import { fileRoutes } from './file.ts';
 import { deviceRoutes } from './devices.ts';
+import { shareRoutes } from './share.ts';
 
 /** One module per contract area; each registers its routes with a declared scope. */
 export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   await app.register(async (api) => {
+    // The caller's address travels with the user, so file systems can rate-limit anonymous
+    // callers (share link lookups). Runs after the app-level hook that resolved req.user.
+    api.addHook('onRequest', async (req) => {
+      if (req.user) req.user.clientIp = req.ip;
+    });
     await siteRoutes(api, ctx);
     await captchaRoutes(api, ctx);
     await sessionRoutes(api, ctx);
@@ -18,5 +24,6 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await userRoutes(api, ctx);
     await fileRoutes(api, ctx);
     await deviceRoutes(api, ctx);
+    await shareRoutes(api, ctx);
   }, { prefix: '/api/v4' });
 }

@@ -44,6 +44,13 @@ export interface Navigator {
 
   /** Order options while listing / searching (NavigatorProps). */
   orderOptions(searching: boolean): { by: string[] | null; direction: string[] | null };
+
+  /**
+   * Optional: runs once per download of `file` through this navigator (each download URL, each
+   * direct link created, each archive that includes it) and may refuse it — e.g. the share file
+   * system counts single-file share downloads and refuses exhausted links.
+   */
+  beforeDownload?(file: FileRow): Promise<void>;
 }
 
 /** The outcome of resolving a URI. */
@@ -60,6 +67,10 @@ export interface Resolved {
   isRoot: boolean;
   /** The navigator root has no row (trash). */
   virtualRoot?: boolean;
+  /** A listing of this folder shows a single shared file (`single_file_view`, no pagination). */
+  singleFileView?: boolean;
+  /** Listings of this folder carry no `view` (a share without `share_view`, seen by a non-owner). */
+  hideView?: boolean;
 }
 
 /** Rows a listing draws from. */

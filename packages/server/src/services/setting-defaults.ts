@@ -139,5 +139,7 @@ export function defaultSettings(): Record<string, string> {
     login_rate_limit: '10',
     login_rate_window: '600',
     login_ip_rate_limit: '50',
+    share_lookup_rate_limit: '100',
+    share_lookup_rate_window: '600',
   };
 }

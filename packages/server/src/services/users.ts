@@ -39,6 +39,8 @@ export interface CurrentUser {
   settings: UserSettings;
   permissions: Boolset;
   anonymous: boolean;
+  /** The HTTP client's address when the user came with a request (rate limits of anonymous callers). */
+  clientIp?: string;
 }
 
 export const newUserSettings = (language?: string): UserSettings => ({

@@ -1,5 +1,5 @@
 import type { CurrentUser } from '../../services/users.ts';
-import { FS_CAPABILITIES } from '../capability.ts';
+import { FS_CAPABILITIES, notSupported } from '../capability.ts';
 import type { ListScope, Navigator, NavigatorFactory, Resolved, SearchScope } from '../navigator.ts';
 import { FileUri } from '../uri.ts';
 import { locate, pathNotExist } from '../tree.ts';
@@ -34,12 +34,14 @@ export class TrashNavigator implements Navigator {
       : { nav: this, uri: clean, chain: [], missing: [...uri.elements], isRoot: false };
   }
 
-  listScope(): ListScope {
+  /** Only the trash root can be listed: trash items (even folders) cannot be entered. */
+  listScope(folder?: Resolved): ListScope {
+    if (folder && !folder.isRoot) throw notSupported();
     return { kind: 'trash', ownerId: this.viewer.row.id };
   }
 
-  async searchScope(): Promise<SearchScope> {
-    return { kind: 'flat', scope: this.listScope() };
+  async searchScope(_tx: Tx, folder: Resolved): Promise<SearchScope> {
+    return { kind: 'flat', scope: this.listScope(folder) };
   }
 
   childUri(_parent: FileUri, child: FileRow): FileUri {

@@ -93,5 +93,6 @@ export async function createObject(fm: FileManager, user: CurrentUser, uriIn: st
   };
 
   if (opts.lock === false) return run();
-  return fm.withLocks(user, nav, [fm.lockRequest({ nav, uri, chain: [], missing: [], isRoot: uri.isRoot }, 'create', 0)], run, opts.tokens);
+  const lock = { ...fm.lockRequest({ nav, uri, chain: [], missing: [], isRoot: uri.isRoot }, 'create', 0), fileType: opts.type };
+  return fm.withLocks(user, nav, [lock], run, opts.tokens);
 }
