@@ -6,6 +6,8 @@ import { sessionRoutes } from './session.ts';
 import { accountRoutes } from './account.ts';
 import { userRoutes } from './user.ts';
 import { fileRoutes } from './file.ts';
+import { uploadRoutes } from './upload.ts';
+import { contentRoutes } from './content.ts';
 import { deviceRoutes } from './devices.ts';
 import { shareRoutes } from './share.ts';
 
@@ -23,6 +25,8 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await accountRoutes(api, ctx);
     await userRoutes(api, ctx);
     await fileRoutes(api, ctx);
+    await uploadRoutes(api, ctx);
+    await contentRoutes(api, ctx);
     await deviceRoutes(api, ctx);
     await shareRoutes(api, ctx);
   }, { prefix: '/api/v4' });

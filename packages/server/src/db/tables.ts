@@ -204,6 +204,18 @@ export interface UploadSessionsTable {
   state: string;
   expires_at: number;
   created_at: number;
+  /** Epoch ms when a request or the recovery sweep claimed the commit; NULL while uploading (migration 003). */
+  committing_at: number | null;
+}
+
+/** Chunks of an upload session that arrived complete (migration 003). */
+export interface UploadChunksTable {
+  session_id: string;
+  idx: number;
+  size: number;
+  /** Random id of the write that stored this chunk last (lets a commit tell who wrote what). */
+  write_id: string;
+  created_at: number;
 }
 
 export interface PaymentsTable {
@@ -253,6 +265,7 @@ export interface Database {
   direct_links: DirectLinksTable;
   tasks: TasksTable;
   upload_sessions: UploadSessionsTable;
+  upload_chunks: UploadChunksTable;
   payments: PaymentsTable;
   credit_changes: CreditChangesTable;
   gift_codes: GiftCodesTable;

@@ -1,6 +1,7 @@
 import type { Ddl } from '../dialect.ts';
 import * as m001 from './001_initial.ts';
 import * as m002 from './002_fs_core.ts';
+import * as m003 from './003_uploads.ts';
 import * as m002b from './002_fs_list_index.ts';
 
 export interface Migration { name: string; up(d: Ddl): Promise<void> }
@@ -11,4 +12,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '002_fs_core', up: m002.up },
   // The list order is the apply order; 002_ is the fs core's prefix.
   { name: '002_fs_list_index', up: m002b.up },
+  { name: '003_uploads', up: m003.up },
 ];
