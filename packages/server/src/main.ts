@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config/config.ts';
-import { createServer } from './bootstrap.ts';
-import { runCli } from './cli/cli.ts';
 
 const USAGE = `Usage: cloudreve-ts [serve] [-c conf.ini]
        cloudreve-ts <command> [-c conf.ini] [args]
@@ -46,10 +44,13 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // Loaded only when needed: a configuration error or `config print` should not pay for the app.
   if (cmd !== 'serve') {
+    const { runCli } = await import('./cli/cli.ts');
     process.exitCode = await runCli(cfg, rest);
     return;
   }
+  const { createServer } = await import('./bootstrap.ts');
   const server = await createServer(cfg);
   const { host, port } = cfg.system.listen;
   const address = await server.app.listen({ host, port });
