@@ -10,6 +10,7 @@ import { uploadRoutes } from './upload.ts';
 import { contentRoutes } from './content.ts';
 import { deviceRoutes } from './devices.ts';
 import { shareRoutes } from './share.ts';
+import { directLinkApiRoutes, publicLinkRoutes } from './direct-link.ts';
 
 /** One module per contract area; each registers its routes with a declared scope. */
 export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
@@ -29,5 +30,8 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await contentRoutes(api, ctx);
     await deviceRoutes(api, ctx);
     await shareRoutes(api, ctx);
+    await directLinkApiRoutes(api, ctx);
   }, { prefix: '/api/v4' });
+  // Direct links (/f) and short share links (/s) live at the site root too.
+  await publicLinkRoutes(app, ctx);
 }

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { CurrentUser } from '../../services/users.ts';
 import { serializeRedactedUser } from '../../services/users.ts';
 import { serializeShare, siteBaseUrl } from '../../services/share-serialize.ts';
+import { wireDirectLinks } from '../../services/direct-links.ts';
 import { AppError } from '../../http/errors.ts';
 import { HashType } from '../../util/hashid.ts';
 import { formatTime } from '../../util/time.ts';
@@ -110,7 +111,7 @@ async function extendedInfo(fm: FileManager, user: CurrentUser, r: Existing): Pr
     const view = parseJson<FileProps>(r.file.props, {}).view;
     if (view) out.view = view;
   }
-  out.direct_links = [];
+  out.direct_links = owner ? await wireDirectLinks(ctx, r.file.id) : [];
   return out;
 }
 
