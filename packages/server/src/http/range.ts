@@ -30,7 +30,7 @@ export function parseRange(header: string | undefined, size: number): RangeOutco
     return { kind: 'partial', range: { start: Math.max(0, size - suffix), end: size - 1 } };
   }
   const start = Number(r[1]);
-  const end = r[2] === '' ? size - 1 : Number(r[2]);
+  const end = r[2] === '' ? Number.MAX_SAFE_INTEGER : Number(r[2]);
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return { kind: 'full' };
   if (start >= size) return { kind: 'unsatisfiable' };
   return { kind: 'partial', range: { start, end: Math.min(end, size - 1) } };

@@ -1,12 +1,12 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
 /**
- * Limits a stream to `bytesPerSecond` (token bucket with a one-second burst). Back-pressure
+ * Limits a stream to `bytesPerSecond` (token bucket holding at most one second of data). Back-pressure
  * propagates: while a piece waits for tokens nothing more is read from the source.
  */
 export function throttle(bytesPerSecond: number): Transform {
   const rate = Math.max(1, Math.floor(bytesPerSecond));
-  const burst = Math.max(rate, 16 * 1024);
+  const burst = rate;
   let tokens = burst;
   let last = Date.now();
   let timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,7 @@ import type { CurrentUser } from '../services/users.ts';
 import { siteBaseUrl } from '../services/share-serialize.ts';
 import { AppError } from '../http/errors.ts';
 import { Cap } from '../fs/capability.ts';
-import { fileManager } from '../fs/core.ts';
+import { fileManager, isItemError } from '../fs/core.ts';
 import * as metadata from '../fs/metadata.ts';
 import { EntityType, FileType, MetaKey, type EntityRow } from '../fs/types.ts';
 import type { FileUri } from '../fs/uri.ts';
@@ -75,8 +75,10 @@ export async function createDownloadUrls(ctx: Ctx, user: CurrentUser, req: UrlRe
     const r = await fm.get(user, uri, { caps: [Cap.DownloadFile] });
     if (Number(r.file.type) !== FileType.File) throw entityNotExist('Not a file');
     const entity = await pickEntity(ctx, r.file.id, r.file.primary_entity, req.entity || undefined);
-    await r.nav.beforeDownload?.(r.file);
     const meta = (await metadata.loadPublic(ctx.db.kysely, [r.file.id])).get(r.file.id);
+    // A file whose first upload has not completed has no content to hand out yet.
+    if (!entity && meta && MetaKey.UploadSessionId in meta) throw entityNotExist('File is being uploaded');
+    await r.nav.beforeDownload?.(r.file);
     const name = entityDisplayName(r.nav.displayName(r.file, meta), entity);
     return entityUrl(ctx, {
       entityId: entity?.id ?? 0, name, speed: Math.max(0, Number(user.group.speed_limit) || 0), download: !!req.download,
@@ -91,7 +93,7 @@ export async function createDownloadUrls(ctx: Ctx, user: CurrentUser, req: UrlRe
       try {
         results.push(await one(fm.parse(raw)));
       } catch (e) {
-        if (!(e instanceof AppError)) throw e;
+        if (!isItemError(e)) throw e;
         results.push(undefined);
       }
     }
