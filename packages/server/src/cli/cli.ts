@@ -70,6 +70,7 @@ async function dispatch(cfg: Config, args: string[], io: CliIo): Promise<number>
   if (sub === 'reset-password' && (!email || !password)) throw new UsageError('usage: user reset-password <email> <password>');
   if (sub === 'promote' && !email) throw new UsageError('usage: user promote <email>');
   if (sub === 'calibrate' && !email) throw new UsageError('usage: user calibrate <email>');
+  if (sub === 'calibrate' && !email) throw new UsageError('usage: user calibrate <email>');
   if (password !== undefined) checkPassword(password);
 
   // The service layer is loaded only for user commands, so `config print` stays quick.
@@ -95,6 +96,14 @@ async function dispatch(cfg: Config, args: string[], io: CliIo): Promise<number>
       return 0;
     }
     if (sub === 'calibrate') {
+      const r = await recalculate(ctx, user.id);
+      io.out(r.drift === 0
+        ? `storage of ${user.email} is consistent: ${r.after} bytes`
+        : `storage of ${user.email} recalculated: ${r.before} → ${r.after} bytes (drift ${r.drift > 0 ? '+' : ''}${r.drift})`);
+      return 0;
+    }
+    if (sub === 'calibrate') {
+      const { recalculate } = await import('../fs/capacity.ts');
       const r = await recalculate(ctx, user.id);
       io.out(r.drift === 0
         ? `storage of ${user.email} is consistent: ${r.after} bytes`
