@@ -69,6 +69,7 @@ for (const backend of await backends()) {
       expect(await names('cloudreve://my/R')).toEqual(['TWO.txt', 'two.txt']);
       expect((await c.post('/file/rename', { uri: 'cloudreve://my', new_name: 'x' })).code).toBe(403);
       expect((await c.post('/file/rename', { uri: 'cloudreve://my/R/missing', new_name: 'x' })).code).toBe(40016);
+      await assertCapacityConsistent(ts, uid);
     });
 
     it('moves and copies; copies share entities and charge capacity', async () => {
