@@ -9,10 +9,10 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Api, myUri } from './lib/api.ts';
 import { formatBytes, parseArgs } from './lib/args.ts';
-import { makeTestFile, median, mibPerSec, sha256File } from './lib/data.ts';
+import { makeTestFile, mibPerSec, sha256File } from './lib/data.ts';
 import { download } from './lib/http.ts';
-import { cpuTimeMs, RssSampler, watchdog } from './lib/proc.ts';
-import { Report, runBench } from './lib/report.ts';
+import { SideStats, watchdog } from './lib/proc.ts';
+import { Report, reportTransfer, runBench } from './lib/report.ts';
 import { benchTemp, startOurServer, type OurServer } from './lib/server.ts';
 import { startNginx, type NginxPeer } from './peers/nginx.ts';
 import { startNodeDisk, type NodeDiskPeer } from './peers/node-disk.ts';
@@ -84,23 +84,15 @@ await runBench(report, async () => {
   await nodeOnce();
   await oursOnce();
 
-  const sampler = new RssSampler(ours.pid).start();
-  const cpu0 = cpuTimeMs(ours.pid);
+  const stats = { nginx: new SideStats(nginx.pid), node: new SideStats(nodePeer.pid), ours: new SideStats(ours.pid) };
   const times = { nginx: [] as number[], node: [] as number[], ours: [] as number[] };
   for (let i = 0; i < runs; i++) {
-    times.nginx.push(await nginxOnce());
-    times.ours.push(await oursOnce());
-    times.node.push(await nodeOnce());
+    times.nginx.push(await stats.nginx.measure(nginxOnce));
+    times.ours.push(await stats.ours.measure(() => oursOnce()));
+    times.node.push(await stats.node.measure(nodeOnce));
     console.log(`  run ${i + 1}: nginx ${mibPerSec(size, times.nginx[i]!).toFixed(0)} MiB/s, ours ${mibPerSec(size, times.ours[i]!).toFixed(0)} MiB/s, node ${mibPerSec(size, times.node[i]!).toFixed(0)} MiB/s`);
   }
-  const peakRss = sampler.stop() / 1e6;
-  const cpuPerGiB = (cpuTimeMs(ours.pid) - cpu0) / 1000 / ((size * runs) / 1024 ** 3);
-
-  const tp = (ms: number[]) => mibPerSec(size, median(ms));
-  report.ratioAtLeast(`GET ${formatBytes(size)} median throughput`, tp(times.ours), tp(times.nginx), 'MiB/s', 'nginx', RATIO_TARGET);
-  report.info('same vs plain Node stream server', `${tp(times.ours).toFixed(2)} MiB/s`, `${tp(times.node).toFixed(2)} MiB/s (node)`, tp(times.ours) / tp(times.node), 'ours/node');
-  report.info('server CPU time per GiB', `${cpuPerGiB.toFixed(2)} s`);
-  report.below('server peak RSS during downloads', peakRss, RSS_LIMIT_MB, 'MB');
+  reportTransfer(report, { verb: 'GET', size, runs, times, stats, ratioTarget: RATIO_TARGET, rssLimitMb: RSS_LIMIT_MB, gate: 'nginx' });
   if (cpuProf) report.note(`CPU profile of the server in ${cpuProf} (open in Chrome DevTools)`);
 });
 

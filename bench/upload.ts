@@ -11,10 +11,10 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Api, ApiError, myUri } from './lib/api.ts';
 import { formatBytes, parseArgs } from './lib/args.ts';
-import { makeTestFile, median, mibPerSec, sha256File } from './lib/data.ts';
+import { makeTestFile, mibPerSec, sha256File } from './lib/data.ts';
 import { download, sendFileRange } from './lib/http.ts';
-import { cpuTimeMs, RssSampler, watchdog } from './lib/proc.ts';
-import { Report, runBench } from './lib/report.ts';
+import { SideStats, watchdog } from './lib/proc.ts';
+import { Report, reportTransfer, runBench } from './lib/report.ts';
 import { benchTemp, startOurServer, type OurServer } from './lib/server.ts';
 import { nginxBinary, startNginx, type NginxPeer } from './peers/nginx.ts';
 import { startNodeDisk, type NodeDiskPeer } from './peers/node-disk.ts';
@@ -42,7 +42,6 @@ await runBench(report, async () => {
   const expected = verify ? await sha256File(file) : undefined;
 
   if (nginxBinary()) nginx = await startNginx();
-  else report.note('nginx not installed: the Node stream-to-disk server is the gating peer');
   nodePeer = await startNodeDisk();
   ours = await startOurServer({ cpuProfDir: cpuProf, keep: !!cpuProf });
   const api = new Api(ours.url);
@@ -76,45 +75,29 @@ await runBench(report, async () => {
   if (nginx) await sendFileRange('PUT', `${nginx.url}/warm.bin`, file, 0, warm);
   await api.upload(myUri('bench-upload', 'warm.bin'), file, warm, policy).catch((e) => { throw new Error(`warm-up upload failed: ${(e as Error).message}`); });
 
-  const sampler = new RssSampler(ours.pid).start();
-  let cpuMs = 0;
+  const stats = { nginx: nginx ? new SideStats(nginx.pid) : undefined, node: new SideStats(nodePeer.pid), ours: new SideStats(ours.pid) };
   const times = { nginx: [] as number[], node: [] as number[], ours: [] as number[] };
   for (let i = 0; i < runs; i++) {
     const name = `run-${i}.bin`;
     if (nginx) {
-      times.nginx.push(await put('nginx', nginx.url, name));
+      times.nginx.push(await stats.nginx!.measure(() => put('nginx', nginx!.url, name)));
       await cleanPeer(nginx.root, name);
     }
-    const cpu0 = cpuTimeMs(ours.pid);
-    times.ours.push(await oursOnce(name));
-    cpuMs += cpuTimeMs(ours.pid) - cpu0;
+    times.ours.push(await stats.ours.measure(() => oursOnce(name)));
     if (expected && i === 0) {
-      sampler.stop();
       const h = createHash('sha256');
       const r = await download(await api.downloadUrl(myUri('bench-upload', name)), {}, h);
       if (r.bytes !== size || h.digest('hex') !== expected) throw new Error('stored bytes differ from the uploaded file');
       report.note('verified: stored bytes are identical (sha-256, downloaded back)');
-      sampler.start();
     }
     await cleanOurs(name);
-    times.node.push(await put('node', nodePeer.url, name));
+    times.node.push(await stats.node.measure(() => put('node', nodePeer!.url, name)));
     await cleanPeer(nodePeer.root, name);
     const f = (ms?: number) => (ms === undefined ? 'n/a' : `${mibPerSec(size, ms).toFixed(0)} MiB/s`);
     console.log(`  run ${i + 1}: nginx ${f(times.nginx[i])}, ours ${f(times.ours[i])}, node ${f(times.node[i])}`);
   }
-  const peakRss = sampler.stop() / 1e6;
-  const cpuPerGiB = cpuMs / 1000 / ((size * runs) / 1024 ** 3);
-
-  const tp = (ms: number[]) => mibPerSec(size, median(ms));
-  const label = `PUT ${formatBytes(size)} median throughput (${chunkInfo})`;
-  if (nginx) {
-    report.ratioAtLeast(label, tp(times.ours), tp(times.nginx), 'MiB/s', 'nginx', RATIO_TARGET);
-    report.info('same vs plain Node stream-to-disk server', `${tp(times.ours).toFixed(2)} MiB/s`, `${tp(times.node).toFixed(2)} MiB/s (node)`, tp(times.ours) / tp(times.node), 'ours/node');
-  } else {
-    report.ratioAtLeast(label, tp(times.ours), tp(times.node), 'MiB/s', 'node', RATIO_TARGET);
-  }
-  report.info('server CPU time per GiB', `${cpuPerGiB.toFixed(2)} s`);
-  report.below('server peak RSS during uploads', peakRss, RSS_LIMIT_MB, 'MB');
+  if (!nginx) report.note('nginx not installed: the Node stream-to-disk server is the gating peer');
+  reportTransfer(report, { verb: `PUT (${chunkInfo})`, size, runs, times, stats, ratioTarget: RATIO_TARGET, rssLimitMb: RSS_LIMIT_MB, gate: nginx ? 'nginx' : 'node' });
   if (cpuProf) report.note(`CPU profile of the server in ${cpuProf} (open in Chrome DevTools)`);
 });
 

@@ -164,3 +164,44 @@ export function cpuTimeMs(pid: number): number {
   // fields[0] is field 3 (state); utime and stime are fields 14 and 15, in clock ticks (100 Hz on Linux).
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
+
+/** CPU ms used so far by a process and all its descendants (e.g. nginx master + workers). */
+export function treeCpuTimeMs(pid: number): number {
+  let total = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      total += cpuTimeMs(p);
+    } catch {
+      /* ended meanwhile */
+    }
+  }
+  return total;
+}
+
+/**
+ * CPU and peak RSS of one side of a comparison, summed over its process tree (a peer's workers
+ * included), measured only inside `measure` calls.
+ */
+export class SideStats {
+  cpuMs = 0;
+  peakRss = 0;
+  constructor(readonly pid: number) {}
+
+  async measure<T>(body: () => Promise<T>): Promise<T> {
+    const cpu0 = treeCpuTimeMs(this.pid);
+    const timer = setInterval(() => this.sampleRss(), 50);
+    try {
+      return await body();
+    } finally {
+      clearInterval(timer);
+      this.sampleRss();
+      this.cpuMs += treeCpuTimeMs(this.pid) - cpu0;
+    }
+  }
+
+  private sampleRss(): void {
+    let sum = 0;
+    for (const p of [this.pid, ...descendants(this.pid)]) sum += rssBytes(p) ?? 0;
+    if (sum > this.peakRss) this.peakRss = sum;
+  }
+}

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadAverage } from './proc.ts';
+import { formatBytes } from './args.ts';
+import { median, mibPerSec } from './data.ts';
+import { loadAverage, type SideStats } from './proc.ts';
 import { REPO_ROOT } from './server.ts';
 
 /**
@@ -139,4 +141,28 @@ export async function runBench(report: Report, body: () => Promise<void>): Promi
     if (process.env.BENCH_DEBUG) console.error(e);
   }
   report.finish();
+}
+
+type Side = 'nginx' | 'node' | 'ours';
+
+/**
+ * The rows of a transfer bench: the gated throughput ratio against `gate`, the same against the
+ * other peer, CPU time per GiB of each side (load-robust) and our peak RSS against its limit.
+ */
+export function reportTransfer(report: Report, o: {
+  verb: string; size: number; runs: number; gate: 'nginx' | 'node'; ratioTarget: number; rssLimitMb: number;
+  times: Record<Side, number[]>; stats: Record<Side, SideStats | undefined>;
+}): void {
+  const tp = (s: Side) => mibPerSec(o.size, median(o.times[s]));
+  const other = o.gate === 'nginx' ? 'node' : undefined;
+  report.ratioAtLeast(`${o.verb} ${formatBytes(o.size)}, median throughput`, tp('ours'), tp(o.gate), 'MiB/s', o.gate, o.ratioTarget);
+  if (other && o.times[other].length) report.info('throughput vs plain Node server', `${tp('ours').toFixed(2)} MiB/s`, `${tp(other).toFixed(2)} MiB/s (node)`, tp('ours') / tp(other), 'ours/node');
+  const gib = (o.size * o.runs) / 1024 ** 3;
+  const cpu = (s: Side) => (o.stats[s] ? o.stats[s]!.cpuMs / 1000 / gib : NaN);
+  for (const peer of ['nginx', 'node'] as const) {
+    if (!o.stats[peer]) continue;
+    report.info(`CPU time per GiB vs ${peer}`, `${cpu('ours').toFixed(2)} s`, `${cpu(peer).toFixed(2)} s (${peer})`, cpu('ours') / cpu(peer), `ours/${peer}`);
+  }
+  const peerRss = o.stats.node ? { value: o.stats.node.peakRss / 1e6, name: 'node' } : undefined;
+  report.below('server peak RSS', o.stats.ours!.peakRss / 1e6, o.rssLimitMb, 'MB', peerRss);
 }

@@ -7,6 +7,8 @@ import { benchTemp } from '../lib/server.ts';
 
 export interface NginxPeer {
   url: string;
+  /** The master process; its workers are its children. */
+  pid: number;
   /** Directory nginx serves; PUT writes into it (WebDAV module). */
   root: string;
   stop(): Promise<void>;
@@ -83,6 +85,7 @@ http {
   }
   return {
     url,
+    pid: child.pid!,
     root,
     async stop() {
       await stopTracked(child);
