@@ -141,5 +141,7 @@ export function defaultSettings(): Record<string, string> {
     login_ip_rate_limit: '50',
     share_lookup_rate_limit: '100',
     share_lookup_rate_window: '600',
+    // WebDAV: allow PROPFIND Depth: infinity (bounded by the group's max_walked_files); 0 = refuse (403)
+    webdav_propfind_infinity: '0',
   };
 }

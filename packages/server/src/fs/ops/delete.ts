@@ -60,7 +60,7 @@ export async function deletePermanently(fm: FileManager, user: CurrentUser, r: E
  * `sys:restore_uri` = its owner-view URI and `sys:expected_collect_time` = now + trash_retention.
  * Capacity is unchanged.
  */
-export async function softDelete(fm: FileManager, user: CurrentUser, r: Existing): Promise<void> {
+export async function softDelete(fm: FileManager, user: CurrentUser, r: Existing, opts: { tokens?: string[] } = {}): Promise<void> {
   const ctx = fm.ctx;
   const retention = Number(fm.groupSettings(r.nav.owner).trash_retention ?? 0) || 0;
   const restoreUri = FileUri.of({ fs: 'my', elements: (await r.nav.uriOf(ctx.db.kysely, r.file))?.elements ?? r.uri.elements }).toString();
@@ -74,7 +74,7 @@ export async function softDelete(fm: FileManager, user: CurrentUser, r: Existing
         { key: MetaKey.ExpectedCollectTime, value: String(Math.floor(now / 1000) + retention) },
       ], now);
     });
-  });
+  }, opts.tokens);
 }
 
 /** DELETE /file: per-item failures are aggregated into 40081. */

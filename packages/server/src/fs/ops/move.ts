@@ -114,7 +114,7 @@ export async function moveOrCopy(fm: FileManager, user: CurrentUser, uris: strin
  * ids mapped back by (parent, name); entities shared (+1 reference, skipping in-progress uploads);
  * metadata and props copied; the destination owner charged every linked entity size.
  */
-async function copyTrees(fm: FileManager, trx: Tx, user: CurrentUser, roots: FileRow[], dst: FileRow, now: number): Promise<void> {
+export async function copyTrees(fm: FileManager, trx: Tx, user: CurrentUser, roots: FileRow[], dst: FileRow, now: number): Promise<void> {
   const ctx = fm.ctx;
   const { rows } = await walkSubtree(trx, roots, fm.maxWalked(user));
   const children = new Map<number, FileRow[]>();
