@@ -92,7 +92,8 @@ export function defaultSettings(): Record<string, string> {
     thumb_builtin_enabled: '1',
     thumb_vips_enabled: '0',
     thumb_vips_exts: 'avif,bmp,gif,heic,heif,jp2,jpe,jpeg,jpg,jpx,png,svg,tif,tiff,webp',
-    thumb_ffmpeg_enabled: '0',
+    // cloudreve-ts: on by default; generation is skipped when no ffmpeg binary is found.
+    thumb_ffmpeg_enabled: '1',
     thumb_ffmpeg_exts: '3g2,3gp,asf,asx,avi,divx,flv,m2ts,m2v,m4v,mkv,mov,mp4,mpeg,mpg,mts,mxf,ogv,rm,swf,webm,wmv',
     thumb_libreoffice_enabled: '0',
     thumb_libreoffice_exts: 'txt,pdf,md,ods,ots,fods,uos,xlsx,xml,xls,xlt,dif,dbf,html,slk,csv,xlsm,docx,dotx,doc,dot,rtf,xlsm,xlsb,xltx,xltm,xlam,pptx,ppt',
@@ -143,5 +144,20 @@ export function defaultSettings(): Record<string, string> {
     share_lookup_rate_window: '600',
     // WebDAV: allow PROPFIND Depth: infinity (bounded by the group's max_walked_files); 0 = refuse (403)
     webdav_propfind_infinity: '0',
+    // Uploads and downloads (contract 30)
+    upload_session_timeout: '86400',
+    maxEditSize: '52428800',
+    entity_url_default_ttl: '3600',
+    entity_url_cache_margin: '600',
+    archive_timeout: '600',
+    mime_mapping: '{}',
+    thumb_entity_suffix: '._thumb',
+    thumb_encode_method: 'jpg',
+    thumb_encode_quality: '85',
+    thumb_ffmpeg_path: 'ffmpeg',
+    thumb_ffmpeg_seek: '1',
+    upload_sweep_interval: '60',
+    entity_recycle_interval: '30',
+    thumb_queue_interval: '5',
   };
 }
