@@ -102,6 +102,9 @@ for (const backend of await backends()) {
 
     it.skipIf(!hasFfmpeg)('renders a video frame with ffmpeg', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crts-vid-'));
+      await uploadFile(alice, 'cloudreve://my/off.mp4', Buffer.from('not even a video'));
+      expect((await thumb(alice, 'cloudreve://my/off.mp4')).code).toBe(40077); // generator disabled (the default)
+      await ts.server.ctx.settings.set({ thumb_ffmpeg_enabled: '1' });
       try {
         const file = path.join(dir, 'clip.mp4');
         execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=640x360:rate=10', '-pix_fmt', 'yuv420p', file]);
@@ -113,6 +116,7 @@ for (const backend of await backends()) {
         expect(meta.width).toBe(400);
         expect(meta.height).toBe(225);
       } finally {
+        await ts.server.ctx.settings.set({ thumb_ffmpeg_enabled: '0' });
         fs.rmSync(dir, { recursive: true, force: true });
       }
     });

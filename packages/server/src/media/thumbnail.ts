@@ -42,7 +42,7 @@ export async function pickGenerator(settings: Settings, name: string, driver: St
     ...(settings.bool('thumb_vips_enabled') ? list(settings.get('thumb_vips_exts')).filter((e) => e !== 'svg') : [])]);
   if (sharpExts.has(ext)) return 'sharp';
   const ffmpegExts = new Set([
-    ...(settings.get('thumb_ffmpeg_enabled', '1') !== '0' ? list(settings.get('thumb_ffmpeg_exts')) : []),
+    ...(settings.bool('thumb_ffmpeg_enabled') ? list(settings.get('thumb_ffmpeg_exts')) : []),
     ...(settings.get('thumb_music_cover_enabled', '1') !== '0' ? list(settings.get('thumb_music_cover_exts')) : []),
   ]);
   if (ffmpegExts.has(ext) && driver.localPath && (await ffmpegAvailable(ffmpegBin(settings)))) return 'ffmpeg';

@@ -92,8 +92,7 @@ export function defaultSettings(): Record<string, string> {
     thumb_builtin_enabled: '1',
     thumb_vips_enabled: '0',
     thumb_vips_exts: 'avif,bmp,gif,heic,heif,jp2,jpe,jpeg,jpg,jpx,png,svg,tif,tiff,webp',
-    // cloudreve-ts: on by default; generation is skipped when no ffmpeg binary is found.
-    thumb_ffmpeg_enabled: '1',
+    thumb_ffmpeg_enabled: '0',
     thumb_ffmpeg_exts: '3g2,3gp,asf,asx,avi,divx,flv,m2ts,m2v,m4v,mkv,mov,mp4,mpeg,mpg,mts,mxf,ogv,rm,swf,webm,wmv',
     thumb_libreoffice_enabled: '0',
     thumb_libreoffice_exts: 'txt,pdf,md,ods,ots,fods,uos,xlsx,xml,xls,xlt,dif,dbf,html,slk,csv,xlsm,docx,dotx,doc,dot,rtf,xlsm,xlsb,xltx,xltm,xlam,pptx,ppt',
