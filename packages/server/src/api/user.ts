@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { Code } from '@cloudreve-ts/protocol';
+import { CapacitySchema, Code, UserSchema, UserSettingsSchema } from '@cloudreve-ts/protocol';
 import type { Ctx } from '../services/context.ts';
 import { ok } from '../http/envelope.ts';
 import { AppError } from '../http/errors.ts';
@@ -15,6 +15,18 @@ import {
 } from '../services/avatar.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+// Documentation-only payload shapes (see http/openapi.ts).
+const ShareListDoc = Type.Object({
+  shares: Type.Array(Type.Object({}, { additionalProperties: true, description: 'Share, contract 40 §2 (built locked)' })),
+  pagination: Type.Object({ page: Type.Integer(), page_size: Type.Integer(), next_token: Type.Optional(Type.String()), is_cursor: Type.Boolean() }),
+});
+const StoragePolicyDoc = Type.Object({
+  id: Type.String(), name: Type.String(), type: Type.String(), max_size: Type.Integer(),
+  allowed_suffix: Type.Optional(Type.Array(Type.String())), denied_suffix: Type.Optional(Type.Array(Type.String())),
+  allowed_name_regexp: Type.Optional(Type.String()), denied_name_regexp: Type.Optional(Type.String()),
+  relay: Type.Optional(Type.Boolean()), chunk_concurrency: Type.Optional(Type.Integer()), encryption: Type.Optional(Type.Boolean()),
+});
 
 /** Path hashid → numeric id, or 40001 `Failed to parse object ID`. */
 function decodeId(ctx: Ctx, s: string, type: HashTypeValue): number {
@@ -35,14 +47,14 @@ function queryBool(name: string, v: string | undefined): boolean {
 export async function userRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const r = typed(app);
 
-  r.get('/user/me', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'Current user' } }, async (req) => ok(serializeUser(ctx, req.user)));
+  r.get('/user/me', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'Current user', data: UserSchema } }, async (req) => ok(serializeUser(ctx, req.user)));
 
-  r.get('/user/capacity', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'Quota used/total' } }, async (req) =>
+  r.get('/user/capacity', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'Quota used/total', data: CapacitySchema } }, async (req) =>
     ok({ total: req.user.group.max_storage, used: req.user.row.storage }));
 
   r.get('/user/info/:id', {
     config: { scope: 'public' },
-    schema: { tags: ['user'], summary: 'Public profile of a user (redacted)', params: IdParams },
+    schema: { tags: ['user'], summary: 'Public profile of a user (redacted)', params: IdParams, data: UserSchema },
   }, async (req) => {
     const user = await loadUser(ctx, decodeId(ctx, req.params.id, HashType.User));
     if (!user) throw new AppError(Code.UserNotFound, 'User not found');
@@ -54,6 +66,7 @@ export async function userRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     schema: {
       tags: ['user'], summary: 'Find active users by e-mail or nickname (max 10)',
       querystring: Type.Object({ keyword: Type.String({ minLength: 2, maxLength: 255 }) }),
+      data: Type.Array(UserSchema),
     },
   }, async (req) => {
     const keyword = req.query.keyword.trim();
@@ -67,6 +80,7 @@ export async function userRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     schema: {
       tags: ['user'], summary: "A user's shares shown on their profile (cursor pagination)",
       params: IdParams,
+      data: ShareListDoc,
       querystring: Type.Object({
         page_size: Type.Integer({ minimum: 10, maximum: 100 }),
         order_by: Type.Optional(Type.String({ maxLength: 32 })),
@@ -86,7 +100,7 @@ export async function userRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     }));
   });
 
-  r.get('/user/setting', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'Preferences page data' } }, async (req) =>
+  r.get('/user/setting', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'Preferences page data', data: UserSettingsSchema } }, async (req) =>
     ok(await buildUserSettings(ctx, req.user)));
 
   r.patch('/user/setting', {
@@ -114,10 +128,10 @@ export async function userRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
     return ok();
   });
 
-  r.get('/user/setting/2fa', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'New TOTP secret for enabling 2FA (valid 600 s)' } }, async (req) =>
+  r.get('/user/setting/2fa', { config: { scope: 'user' }, schema: { tags: ['user'], summary: 'New TOTP secret for enabling 2FA (valid 600 s)', data: Type.String() } }, async (req) =>
     ok(await beginTwoFactor(ctx, req.user)));
 
-  r.get('/user/setting/policies', { config: { scope: 'user' }, schema: { tags: ['user'], summary: "Storage policies the user's group may use" } }, async (req) =>
+  r.get('/user/setting/policies', { config: { scope: 'user' }, schema: { tags: ['user'], summary: "Storage policies the user's group may use", data: Type.Array(StoragePolicyDoc) } }, async (req) =>
     ok(await userStoragePolicies(ctx, req.user)));
 
   r.get('/user/avatar/:id', {
@@ -126,6 +140,7 @@ export async function userRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> 
       tags: ['user'],
       summary: 'Avatar image: 302 to Gravatar, 200 image/png, or 404 with an empty body',
       description: '`nocache=1` drops the public Cache-Control. `default=1` (cloudreve-ts extension) answers a generated initials PNG instead of 404 when no avatar is set.',
+      rawResponse: '302 to Gravatar, 200 image/png (304 when not modified), or 404 with an empty body; bad or unknown ids answer a JSON envelope (40001, 40021).',
       params: IdParams,
       querystring: Type.Object({
         nocache: Type.Optional(Type.String({ maxLength: 8 })),
