@@ -220,8 +220,7 @@ for (const backend of await backends()) {
 
         const row = await kysely().selectFrom('users').selectAll().where('id', '=', numericId(login.user.id)).executeTakeFirstOrThrow();
         expect(decodeJwt(oldRefresh).state_hash).not.toBe(stateHash(ts.server.ctx, row));
-        const refresh = await carol.raw('POST', '/api/v4/session/token/refresh', { body: { refresh_token: oldRefresh } });
-        if (refresh.status === 200) expect((await refresh.json()).code).toBe(40020);
+        expect((await ts.client().post('/session/token/refresh', { refresh_token: oldRefresh })).code).toBe(40020);
       });
 
       it('refuses a password change for a password-less account with 40069', async () => {
