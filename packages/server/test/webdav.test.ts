@@ -46,7 +46,11 @@ for (const backend of await backends()) {
       secret = acct.password;
       dav = new DavClient(ts.url, 'dav@example.com', secret);
     }, 120_000);
-    afterAll(async () => ts?.close());
+    afterAll(async () => {
+      // Let the last streamed response finish on the server side, so its connection is idle at close.
+      await new Promise((r) => setTimeout(r, 200));
+      await ts?.close();
+    });
 
     it('authenticates with the e-mail and the account secret; 401 challenges otherwise', async () => {
       const anon = await dav.req('PROPFIND', '/dav/', { auth: null, headers: { depth: '0' } });
@@ -455,6 +459,31 @@ for (const backend of await backends()) {
       expect(hrefs).toContain('/dav/a.txt');
       expect((await strict.req('GET', '/dav/._mac.txt')).status).toBe(404);
       expect((await strict.put('/dav/normal.txt', 'ok')).status).toBe(201);
+    });
+
+    it('exposes a share root read-only through the share file system', async () => {
+      await dav.req('MKCOL', '/dav/pub');
+      await dav.put('/dav/pub/shared.txt', 'shared bytes');
+      const link = (await rest.put('/share', { uri: 'cloudreve://my/root/pub' })).data as string;
+      const shareId = link.split('/').pop()!;
+      const { c } = await newUser(ts, 'reader@example.com');
+      const perms = (await ts.server.ctx.db.kysely.selectFrom('groups').select('permissions').where('id', '=', 2).executeTakeFirstOrThrow()).permissions;
+      await setGroup(2, { permissions: Boolset.decode(perms).set(3, true).encode() });
+      try {
+        const reader = new DavClient(ts.url, 'reader@example.com', (await createDavAccount(c, `cloudreve://${shareId}@share`)).password);
+        const pf = await reader.propfind('/dav/', '1');
+        expect(pf.status).toBe(207);
+        expect(pf.responses.map((r) => r.href)).toEqual(['/dav/', '/dav/shared.txt']);
+        expect(pf.responses[1]!.props.has('{DAV:}quota-used-bytes')).toBe(false);
+        expect(await (await reader.req('GET', '/dav/shared.txt')).text()).toBe('shared bytes');
+        expect((await reader.put('/dav/new.txt', 'x')).status).toBe(403);
+        expect((await reader.put('/dav/shared.txt', 'x')).status).toBe(403);
+        expect((await reader.req('DELETE', '/dav/shared.txt')).status).toBe(403);
+        expect((await reader.req('MKCOL', '/dav/d')).status).toBe(403);
+        expect(await (await dav.req('GET', '/dav/pub/shared.txt')).text()).toBe('shared bytes');
+      } finally {
+        await setGroup(2, { permissions: perms });
+      }
     });
 
     it('read-only accounts may read but not write', async () => {

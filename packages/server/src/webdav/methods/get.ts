@@ -44,13 +44,16 @@ export async function get(dc: DavContext, req: DavRequest, head: boolean): Promi
   const policy = await loadPolicy(ctx, Number(entity.storage_policy_id));
   const driver = driverFor(ctx, policy);
   const proxied = dc.options.has(DavOption.Proxy) && dc.user.permissions.has(GroupPermission.WebDAVProxy);
+  const rangeHeader = header(req.headers, 'range');
+  // Share links count downloads (and may run out); a client resuming with a Range is not a new download.
+  if (!head && (!rangeHeader || /^\s*bytes\s*=\s*0-/i.test(rangeHeader))) await r.nav.beforeDownload?.(f);
   if (driver.presignDownload && !proxied) {
     const { url } = await driver.presignDownload(entity.source, { expiresAt: Math.floor(ctx.now() / 1000) + ts.entityUrlTtl });
     return { status: 302, headers: { Location: url, ETag: etag } };
   }
 
   const outcome = ifRangeAllows(header(req.headers, 'if-range'), { etag, lastModified })
-    ? parseRange(header(req.headers, 'range'), size) : { kind: 'full' as const };
+    ? parseRange(rangeHeader, size) : { kind: 'full' as const };
   if (outcome.kind === 'unsatisfiable') {
     return { status: 416, headers: { ...base, 'Content-Range': `bytes */${size}`, 'Content-Length': '0' }, body: '' };
   }
