@@ -168,6 +168,26 @@ for (const backend of await backends()) {
       expect((await c.get('/user/me')).code).toBe(0);
     });
 
+    it('cleans up after an upload the client aborts half-way', async () => {
+      expect(await put(await solid(40, 40).png().toBuffer())).toEqual({ code: 0, msg: '' });
+      const before = fs.readFileSync(avatarPath());
+      const png = await solid(300, 300, '#abcdef').png({ compressionLevel: 0 }).toBuffer();
+      await new Promise<void>((resolve) => {
+        const req = http.request(`${ts.url}/api/v4/user/setting/avatar`, {
+          method: 'PUT', headers: { authorization: `Bearer ${c.token}`, 'content-type': 'image/png', 'content-length': png.length },
+        });
+        req.on('error', () => resolve());
+        req.write(png.subarray(0, 5000));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 300);
+      });
+      await expect.poll(() => leftovers(), { timeout: 5000 }).toEqual([]);
+      expect(fs.readFileSync(avatarPath()).equals(before)).toBe(true);
+      expect((await c.get('/user/me')).code).toBe(0);
+    });
+
     it('switches to Gravatar on an empty body', async () => {
       expect(await put(Buffer.alloc(0))).toEqual({ code: 0, msg: '' });
       expect((await c.get('/user/me')).data.avatar).toBe('gravatar');
