@@ -152,6 +152,37 @@ for (const backend of await backends()) {
       }
     });
 
+    it('[OURS] copies shared objects into my own files, not from my own share (40059)', async () => {
+      const id = await share({ uri: 'cloudreve://my/docs' });
+      const before = (await bob.get('/user/capacity')).data.used;
+      const r = await bob.post('/share/save-copy', { uris: [`cloudreve://${id}@share/sub`, `cloudreve://${id}@share/a.txt`], dst: 'cloudreve://my/saved' });
+      expect(r.code).toBe(40016); // the destination folder must exist
+      await bob.post('/file/create', { uri: 'cloudreve://my/saved', type: 'folder' });
+      const ok = await bob.post('/share/save-copy', { uris: [`cloudreve://${id}@share/sub`, `cloudreve://${id}@share/a.txt`], dst: 'cloudreve://my/saved' });
+      expect(ok.code, ok.msg).toBe(0);
+      const listed = await bob.get(`/file?uri=${encodeURIComponent('cloudreve://my/saved')}&page_size=50`);
+      expect(listed.data.files.map((f: { name: string }) => f.name).sort()).toEqual(['a.txt', 'sub']);
+      expect(listed.data.files.every((f: { owned: boolean }) => f.owned)).toBe(true);
+      const u = await urlFor(bob, ['cloudreve://my/saved/a.txt']);
+      expect((await fetchBytes(ts, localPath(u.data.urls[0].url))).body.equals(body)).toBe(true);
+      expect((await bob.get('/user/capacity')).data.used).toBe(before + body.length + 3);
+      // Copying again clashes by name (40004); the copy is independent of the share.
+      expect((await bob.post('/share/save-copy', { uris: [`cloudreve://${id}@share/a.txt`], dst: 'cloudreve://my/saved' })).code).toBe(40004);
+      await alice.delete(`/share/${id}`);
+      expect((await bob.get(`/file/info?uri=${encodeURIComponent('cloudreve://my/saved/sub/b.txt')}`)).code).toBe(0);
+
+      const own = await share({ uri: 'cloudreve://my/docs' });
+      expect((await alice.post('/share/save-copy', { uris: [`cloudreve://${own}@share/a.txt`], dst: 'cloudreve://my' })).code).toBe(40059);
+      expect((await anon.post('/share/save-copy', { uris: [`cloudreve://${own}@share/a.txt`], dst: 'cloudreve://my' })).code).toBe(401);
+      expect((await bob.post('/share/save-copy', { uris: ['cloudreve://my/saved/a.txt'], dst: 'cloudreve://my' })).code).toBe(403);
+      expect((await bob.post('/share/save-copy', { uris: [`cloudreve://${own}@share/a.txt`], dst: `cloudreve://${own}@share/sub` })).code).toBe(403);
+      // A single-file share: the file can be saved (one download), its root cannot.
+      const single = await share({ uri: 'cloudreve://my/docs/sub/b.txt', downloads: 1 });
+      expect((await bob.post('/share/save-copy', { uris: [`cloudreve://${single}@share`], dst: 'cloudreve://my' })).code).toBe(403);
+      expect((await bob.post('/share/save-copy', { uris: [`cloudreve://${single}@share/b.txt`], dst: 'cloudreve://my' })).code).toBe(0);
+      expect((await bob.post('/share/save-copy', { uris: [`cloudreve://${single}@share/b.txt`], dst: 'cloudreve://my/saved/sub' })).code).toBe(404);
+    });
+
     it('makes thumbnails of shared images, charged to the owner', async () => {
       const id = await share({ uri: 'cloudreve://my/docs' });
       const r = await anon.get(`/file/thumb?uri=${encodeURIComponent(`cloudreve://${id}@share/pic.png`)}`);

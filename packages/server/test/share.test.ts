@@ -166,6 +166,8 @@ for (const backend of await backends()) {
       expect((await alice.post('/file/rename', { uri: `${root}/readme.md`, new_name: 'x.md' })).code).toBe(403);
       expect((await bob.delete('/file', { uris: [`${root}/readme.md`] })).code).toBe(40081);
       expect((await bob.post('/file/move', { uris: [`${root}/readme.md`], dst: 'cloudreve://my', copy: true })).code).toBe(40081);
+      expect((await bob.patch('/file/view', { uri: `${root}/sub`, view: { view: 'list' } })).code).toBe(40082);
+      expect((await bob.patch('/file/metadata', { uris: [`${root}/readme.md`], patches: [{ key: 'tag:x', value: '' }] })).code).not.toBe(0);
       expect((await list(alice, 'cloudreve://my/docs')).data.files.length).toBe(3);
     });
 

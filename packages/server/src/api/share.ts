@@ -8,7 +8,7 @@ import { typed } from './typed.ts';
 import { fileManager } from '../fs/core.ts';
 import { createShareNavigator } from '../fs/navigators/share.ts';
 import { createSharedWithMeNavigator } from '../fs/navigators/shared-with-me.ts';
-import { createShare, decodeShareId, deleteShare, editShare, listMyShares, shareInfo } from '../services/shares.ts';
+import { createShare, decodeShareId, deleteShare, editShare, listMyShares, saveSharedCopies, shareInfo } from '../services/shares.ts';
 
 const Int32 = { minimum: -2147483648, maximum: 2147483647 };
 
@@ -79,6 +79,18 @@ export async function shareRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
   }, async (req) => ok(await listMyShares(ctx, req.user, {
     pageSize: req.query.page_size, orderBy: req.query.order_by, desc: req.query.order_direction === 'desc', pageToken: req.query.next_page_token,
   }, req.headers.host)));
+
+  // A hyphen keeps this static path from shadowing `/share/:id` (hashids have no '-').
+  r.post('/share/save-copy', {
+    config: { scope: 'user' },
+    schema: {
+      tags: ['share'], summary: '[OURS] Copy shared objects into one of my folders',
+      body: Type.Object({ uris: Type.Array(Type.String({ minLength: 1, maxLength: 65536 }), { minItems: 1 }), dst: Type.String({ minLength: 1, maxLength: 65536 }) }),
+    },
+  }, async (req) => {
+    await saveSharedCopies(ctx, req.user, req.body.uris, req.body.dst);
+    return ok();
+  });
 
   r.delete('/share/:id', {
     config: { scope: 'user' },

@@ -7,11 +7,15 @@ import {
 import { insertReturningId } from '../db/insert.ts';
 import { AppError } from '../http/errors.ts';
 import { Cap, notSupported } from '../fs/capability.ts';
-import { fileManager } from '../fs/core.ts';
+import { fileManager, type Existing } from '../fs/core.ts';
 import * as metadata from '../fs/metadata.ts';
-import { chunks, getById, locate } from '../fs/tree.ts';
+import { chunks, getById, locate, pathNotExist } from '../fs/tree.ts';
 import { FileUri } from '../fs/uri.ts';
-import { MetaKey, type FileRow, type Tx } from '../fs/types.ts';
+import { FileType, MetaKey, type FileRow, type Tx } from '../fs/types.ts';
+import { inTx } from '../fs/db-errors.ts';
+import { symbolicWalk } from '../fs/navigators/my.ts';
+import { copyTrees } from '../fs/ops/move.ts';
+import { parseJson } from '../util/json.ts';
 import { GroupPermission } from '../util/boolset.ts';
 import { HashType } from '../util/hashid.ts';
 import { randomString, safeEqual } from '../util/random.ts';
@@ -221,7 +225,7 @@ export async function editShare(ctx: Ctx, user: CurrentUser, shareId: number, o:
   let password = '';
   if (o.is_private) password = o.password?.trim() ? o.password : share.password || newPassword();
   await ctx.db.kysely.updateTable('shares').set({
-    password, ...limitsOf(ctx, o), props: propsOf(o, JSON.parse(share.props || '{}') as ShareProps), updated_at: ctx.now(),
+    password, ...limitsOf(ctx, o), props: propsOf(o, parseJson<ShareProps>(share.props, {})), updated_at: ctx.now(),
   }).where('id', '=', shareId).execute();
   return shareUrl(siteBaseUrl(ctx, host), ctx.hashids.encode(shareId, HashType.Share), password);
 }
@@ -319,4 +323,40 @@ export async function assertNotOwnShare(ctx: Ctx, user: CurrentUser, meta: Recor
   if (id === undefined) return;
   const share = await ctx.db.kysely.selectFrom('shares').select('owner_id').where('id', '=', id).executeTakeFirst();
   if (share && Number(share.owner_id) === user.row.id) throw new AppError(Code.SaveOwnShare, 'You cannot save your own share');
+}
+
+/**
+ * [OURS] `POST /share/save-copy`: copies objects reached through share URIs into one of the caller's own
+ * folders — a real copy (new rows sharing the blobs, charged to the caller's quota), unlike the
+ * shortcut the web client makes. Any failing source fails the whole request with its own code:
+ * not a share URI → 403, your own share → 40059, plus the usual 40016/40082/40004/40051/40079.
+ * A single-file share counts one download.
+ */
+export async function saveSharedCopies(ctx: Ctx, user: CurrentUser, uris: string[], dstRaw: string): Promise<void> {
+  const fm = fileManager(ctx);
+  fm.checkBatch(uris);
+  const dstUri = fm.parse(dstRaw).withoutQuery();
+  const dstNav = await fm.navigator(user, dstUri);
+  if (dstNav.fs !== 'my') throw notSupported();
+  const dst = await fm.get(user, dstUri, { caps: [Cap.CreateFile, Cap.LockFile] });
+  if (Number(dst.file.type) !== FileType.Folder) throw pathNotExist('Destination is not a folder');
+  if ((await metadata.getValue(ctx.db.kysely, dst.file.id, MetaKey.SharedRedirect)) !== undefined) throw symbolicWalk();
+  fm.requireOwner(user, dst);
+
+  const sources: Existing[] = [];
+  for (const raw of uris) {
+    const uri = fm.parse(raw);
+    if (uri.fs !== 'share') throw notSupported();
+    const r = await fm.get(user, uri, { caps: [Cap.DownloadFile] });
+    if (r.nav.owner.row.id === user.row.id) throw new AppError(Code.SaveOwnShare, 'You cannot save your own share');
+    // The root of a single-file share is its parent folder, which is not shared.
+    if (r.singleFileView) throw notSupported();
+    sources.push(r);
+  }
+  for (const r of sources) await r.nav.beforeDownload?.(r.file);
+  const locks = sources.map((r) => fm.lockRequest(dst, 'moveCopy', 'infinity', dst.uri.join(r.file.name)));
+  await fm.withLocks(user, dstNav, locks, async () => {
+    const fresh = await fm.revalidate(dst);
+    await inTx(ctx.db, (trx) => copyTrees(fm, trx, user, sources.map((r) => r.file), fresh.file, ctx.now()));
+  });
 }
