@@ -287,6 +287,25 @@ for (const backend of await backends()) {
       expect((await putChunk(bob, s.data.session_id, 1, Buffer.alloc(500))).code).toBe(40011);
     });
 
+    it('gives every blob its own key even when the policy rules have no random part, and refuses names the disk cannot hold', async () => {
+      await setPolicy(ts, {}, { dir_name_rule: 'fixed/{uid}', file_name_rule: '{originname}' });
+      try {
+        await uploadFile(alice, 'cloudreve://my/keyed.txt', Buffer.from('v1'));
+        await uploadFile(alice, 'cloudreve://my/keyed.txt', Buffer.from('v2!'), { entity_type: 'version' });
+        const info = await alice.get(`/file/info?uri=${enc('cloudreve://my/keyed.txt')}&extended=true`);
+        const versions = info.data.extended_info.entities.filter((e: any) => e.type === 0);
+        expect(versions).toHaveLength(2);
+        for (const v of versions) {
+          const body = (await fetchBytes(ts, await downloadPath(alice, 'cloudreve://my/keyed.txt', { entity: v.id }))).body.toString();
+          expect(body).toBe(v.size === 2 ? 'v1' : 'v2!');
+        }
+        const r = await createSession(alice, `cloudreve://my/${enc('%2e%2e')}`, 1);
+        expect(r.code).toBe(40052);
+      } finally {
+        await setPolicy(ts, {}, { dir_name_rule: 'uploads/{uid}/{path}', file_name_rule: '{uid}_{randomkey8}_{originname}' });
+      }
+    });
+
     it('stores an empty file', async () => {
       const s = await createSession(alice, 'cloudreve://my/empty.txt', 0);
       expect(s.data.chunk_size).toBe(0);

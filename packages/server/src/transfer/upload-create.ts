@@ -16,7 +16,7 @@ import type { FileUri } from '../fs/uri.ts';
 import type { LockHandle } from '../fs/locks.ts';
 import { generateSavePath } from '../storage/keys.ts';
 import { DEFAULT_CHUNK_SIZE, driverFor, loadPolicy, policySettings } from '../storage/policies.ts';
-import type { UploadHandle } from '../storage/driver.ts';
+import { StorageError, type UploadHandle } from '../storage/driver.ts';
 import { HashType } from '../util/hashid.ts';
 import { randomString, uuid } from '../util/random.ts';
 import { loadSession, type SessionState, type UploadSession } from './session-store.ts';
@@ -119,8 +119,15 @@ export async function createUploadSession(ctx: Ctx, user: CurrentUser, req: Crea
     const now = ctx.now();
     const chunkSize = opts.chunkSize ?? Math.max(0, Number(settings.chunk_size ?? DEFAULT_CHUNK_SIZE));
     const folderPath = '/' + uri.elements.slice(0, -1).join('/');
-    const key = generateSavePath({ dirRule: policy.dir_name_rule, fileRule: policy.file_name_rule, userId: nav.owner.row.id, folderPath, originName: uri.name, now });
-    handle = await driver.createUpload({ id, key, size: req.size, chunkSize: chunkSize >= req.size ? 0 : chunkSize, contentType: req.mime_type });
+    let key = generateSavePath({ dirRule: policy.dir_name_rule, fileRule: policy.file_name_rule, userId: nav.owner.row.id, folderPath, originName: uri.name, now });
+    try {
+      // Rules without a random part give a new version the key of the old one: never share a blob key.
+      if (await driver.stat(key)) key = uniqueKey(key);
+      handle = await driver.createUpload({ id, key, size: req.size, chunkSize: chunkSize >= req.size ? 0 : chunkSize, contentType: req.mime_type });
+    } catch (e) {
+      if (e instanceof StorageError && e.kind === 'invalid_key') throw new AppError(Code.IllegalObjectName, 'This name cannot be stored by the storage policy');
+      throw e;
+    }
     const state: SessionState = {
       handle, entityType, createdFile: !r.file, callbackSecret: randomString(32), lockToken: lock.tokens[0], lockPath: fm.lockRequest(r, 'upload').path,
     };
@@ -164,6 +171,12 @@ export async function createUploadSession(ctx: Ctx, user: CurrentUser, req: Crea
     await lock.release().catch(() => undefined);
     throw e;
   }
+}
+
+/** `dir/name` → `dir/<random>_name`. */
+function uniqueKey(key: string): string {
+  const i = key.lastIndexOf('/');
+  return `${key.slice(0, i + 1)}${randomString(8)}_${key.slice(i + 1)}`;
 }
 
 /** A same-name sibling appeared concurrently: 40054 when it is being uploaded, 40004 otherwise. */

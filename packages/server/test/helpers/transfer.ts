@@ -53,7 +53,7 @@ export async function fetchBytes(ts: TestServer, path: string, headers: Record<s
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Sets fields of the seeded local policy's settings JSON (chunk_size, file_type …) and columns. */
-export async function setPolicy(ts: TestServer, settings: Record<string, unknown>, columns: { max_size?: number } = {}): Promise<void> {
+export async function setPolicy(ts: TestServer, settings: Record<string, unknown>, columns: { max_size?: number; dir_name_rule?: string; file_name_rule?: string } = {}): Promise<void> {
   const k = ts.server.ctx.db.kysely;
   const row = await k.selectFrom('storage_policies').select('settings').where('id', '=', 1).executeTakeFirstOrThrow();
   const merged = { ...JSON.parse(row.settings), ...settings };
