@@ -10,8 +10,9 @@ import { uploadRoutes } from './upload.ts';
 import { contentRoutes } from './content.ts';
 import { deviceRoutes } from './devices.ts';
 import { shareRoutes } from './share.ts';
-import { webdavRoutes } from '../webdav/index.ts';
 import { directLinkApiRoutes, publicLinkRoutes } from './direct-link.ts';
+import { webdavRoutes } from '../webdav/index.ts';
+import { workflowRoutes } from './workflow.ts';
 
 /** One module per contract area; each registers its routes with a declared scope. */
 export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
@@ -32,9 +33,10 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await deviceRoutes(api, ctx);
     await shareRoutes(api, ctx);
     await directLinkApiRoutes(api, ctx);
+    await workflowRoutes(api, ctx);
   }, { prefix: '/api/v4' });
-  // The WebDAV server lives at the site root (/dav), outside the API prefix.
-  await webdavRoutes(app, ctx);
   // Direct links (/f) and short share links (/s) live at the site root too.
   await publicLinkRoutes(app, ctx);
+  // The WebDAV server lives at the site root (/dav), outside the API prefix.
+  await webdavRoutes(app, ctx);
 }

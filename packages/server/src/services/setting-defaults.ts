@@ -158,5 +158,20 @@ export function defaultSettings(): Record<string, string> {
     upload_sweep_interval: '60',
     entity_recycle_interval: '30',
     thumb_queue_interval: '5',
+    // Durable task queue (src/tasks): poll interval (ms), claim lease (s), per-queue workers/retries.
+    task_poll_interval: '1000',
+    task_lease_seconds: '60',
+    queue_io_intense_worker_num: '15',
+    queue_io_intense_max_execution: '86400',
+    queue_io_intense_max_retry: '5',
+    queue_io_intense_retry_delay: '5',
+    // Extract archive zip-bomb bounds: entries and total uncompressed bytes.
+    extract_max_files: '10000',
+    extract_max_size: '10737418240',
+    // Outbound HTTP (src/http/outbound.ts): private/loopback targets refused unless allowed.
+    outbound_allow_private: '0',
+    outbound_allowed_hosts: '',
+    outbound_timeout: '30',
+    outbound_max_body: '104857600',
   };
 }

@@ -98,7 +98,8 @@ export async function collectArchiveEntries(ctx: Ctx, user: CurrentUser, uris: s
  * client reaches the disk. A blob that cannot be opened is skipped; a failure mid-blob aborts the
  * stream (the zip would be corrupt otherwise).
  */
-export function streamZip(ctx: Ctx, entries: ArchiveEntry[], signal: AbortSignal): Readable {
+export function streamZip(ctx: Ctx, entries: ArchiveEntry[], signal: AbortSignal, opts: { compress?: boolean; onSkip?: (e: ArchiveEntry) => void } = {}): Readable {
+  const compress = opts.compress ?? false;
   const zip = new ZipFile();
   const output = zip.outputStream as Readable;
   const policies = new Map<number, PolicyRow>();
@@ -107,7 +108,7 @@ export function streamZip(ctx: Ctx, entries: ArchiveEntry[], signal: AbortSignal
       if (signal.aborted) return;
       const mtime = new Date(Number(e.file.updated_at) || Date.now());
       if (!e.entity || Number(e.entity.size) === 0) {
-        zip.addBuffer(Buffer.alloc(0), e.path, { compress: false, mtime });
+        zip.addBuffer(Buffer.alloc(0), e.path, { compress, mtime });
         continue;
       }
       let input: Readable;
@@ -117,12 +118,13 @@ export function streamZip(ctx: Ctx, entries: ArchiveEntry[], signal: AbortSignal
         input = await driverFor(ctx, policies.get(pid)!).get(e.entity.source);
       } catch (err) {
         ctx.log.info('archive: entry skipped', { file: e.file.id, error: String((err as Error)?.message ?? err) });
+        opts.onSkip?.(e);
         continue;
       }
       const done = Promise.race([once(input, 'end'), once(input, 'close')]);
       const onAbort = () => input.destroy();
       signal.addEventListener('abort', onAbort, { once: true });
-      zip.addReadStream(input, e.path, { compress: false, mtime, size: Number(e.entity.size) });
+      zip.addReadStream(input, e.path, { compress, mtime, size: Number(e.entity.size) });
       try {
         await done;
       } finally {
