@@ -55,11 +55,25 @@ export function requireParentFolder(r: Resolved): FileRow {
   return parent;
 }
 
+// Hashid encoding costs ~50 µs; a PROPFIND of a big folder asks for thousands of ETags, and the
+// same ones again on every refresh. Values never change for a salt, so a bounded memo is safe.
+const etagMemo = new WeakMap<object, Map<number, string>>();
+const ETAG_MEMO_MAX = 100_000;
+
 /** Strong ETag of a file: its current version (contract 50 §2.3); content-less files get a stable stand-in. */
 export function etagOf(dc: DavContext, f: FileRow): string | undefined {
   if (isFolder(f)) return undefined;
-  if (f.primary_entity !== null) return `"${dc.ctx.hashids.encode(Number(f.primary_entity), HashType.Entity)}"`;
-  return `"${dc.ctx.hashids.encode(f.id, HashType.File)}-0"`;
+  if (f.primary_entity === null) return `"${dc.ctx.hashids.encode(f.id, HashType.File)}-0"`;
+  let memo = etagMemo.get(dc.ctx.hashids);
+  if (!memo) etagMemo.set(dc.ctx.hashids, (memo = new Map()));
+  const id = Number(f.primary_entity);
+  let tag = memo.get(id);
+  if (tag === undefined) {
+    if (memo.size >= ETAG_MEMO_MAX) memo.clear();
+    tag = `"${dc.ctx.hashids.encode(id, HashType.Entity)}"`;
+    memo.set(id, tag);
+  }
+  return tag;
 }
 
 export function hrefFor(elements: readonly string[], f: FileRow | undefined): string {

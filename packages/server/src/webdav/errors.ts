@@ -20,9 +20,13 @@ export class DavError extends Error {
 function statusOf(code: number): number {
   switch (code) {
     case Code.CheckLogin: return 401;
-    case Code.NotFound: case Code.ParentNotExist: case Code.FileNotFound: case Code.EntityNotExist: case Code.FileDeleted: return 404;
+    case Code.NotFound: case Code.ParentNotExist: case Code.FileNotFound: case Code.EntityNotExist: case Code.FileDeleted:
+    case Code.ShareLinkNotFound: return 404;
+    case Code.Conflict: return 409;
+    case Code.CaptchaRefreshNeeded: return 429;
     case Code.NoPermission: case Code.OwnerOnly: case Code.GroupNotAllowed: case Code.PolicyNotAllowed: case Code.RootProtected:
     case Code.FileTypeNotAllowed: case Code.IllegalObjectName: case Code.FileCountLimitedReached: case Code.AnonymousAccessDenied:
+    case Code.IncorrectPassword: case Code.DisabledSharePreview: case Code.PurchaseRequired:
       return 403;
     case Code.LockConflict: case Code.ConflictUploadOngoing: return 423;
     case Code.ObjectExist: return 405;
