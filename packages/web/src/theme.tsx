@@ -1,0 +1,47 @@
+import { useMemo, type ReactNode } from 'react';
+import { CssBaseline, ThemeProvider, createTheme, useMediaQuery } from '@mui/material';
+
+const FONT_STACK = [
+  'Inter', 'system-ui', '-apple-system', '"Segoe UI"', 'Roboto', '"Helvetica Neue"', 'Arial',
+  '"PingFang SC"', '"Microsoft YaHei"', '"WenQuanYi Micro Hei"', '"Noto Sans CJK SC"', 'sans-serif',
+].join(',');
+
+function buildTheme(mode: 'light' | 'dark') {
+  const light = mode === 'light';
+  return createTheme({
+    palette: {
+      mode,
+      primary: { main: light ? '#1976d2' : '#64b5f6' },
+      background: light ? { default: '#f5f7fb', paper: '#ffffff' } : { default: '#0f1115', paper: '#171a21' },
+      divider: light ? 'rgba(15, 23, 42, 0.08)' : 'rgba(255, 255, 255, 0.09)',
+    },
+    shape: { borderRadius: 10 },
+    typography: {
+      fontFamily: FONT_STACK,
+      button: { textTransform: 'none', fontWeight: 600 },
+      h5: { fontWeight: 700 },
+      h6: { fontWeight: 650 },
+    },
+    components: {
+      MuiButton: { defaultProps: { disableElevation: true } },
+      MuiAppBar: { defaultProps: { elevation: 0, color: 'inherit' } },
+      MuiPaper: { styleOverrides: { root: { backgroundImage: 'none' } } },
+      MuiTooltip: { defaultProps: { arrow: true } },
+      MuiListItemButton: { styleOverrides: { root: { borderRadius: 8 } } },
+      MuiDialog: { styleOverrides: { paper: { borderRadius: 14 } } },
+      MuiTextField: { defaultProps: { fullWidth: true } },
+    },
+  });
+}
+
+/** MUI theme in light or dark, following the operating system's preference live. */
+export function AppThemeProvider({ children }: { children: ReactNode }) {
+  const dark = useMediaQuery('(prefers-color-scheme: dark)', { noSsr: true });
+  const theme = useMemo(() => buildTheme(dark ? 'dark' : 'light'), [dark]);
+  return (
+    <ThemeProvider theme={theme}>
+      <CssBaseline enableColorScheme />
+      {children}
+    </ThemeProvider>
+  );
+}
