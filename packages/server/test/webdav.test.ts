@@ -60,7 +60,7 @@ for (const backend of await backends()) {
         `Basic ${Buffer.from(`dav@example.com:${secret}x`).toString('base64')}`,
         `Basic ${Buffer.from('dav@example.com:password123').toString('base64')}`, // the login password is not a DAV secret
         `Basic ${Buffer.from(`nobody@example.com:${secret}`).toString('base64')}`,
-        'Basic !!!', 'Bearer abc',
+        'Basic !!!', 'Bearer abc', `Bearer ${rest.refreshToken}`, `Bearer ${rest.token}`,
       ]) {
         const r = await dav.req('PROPFIND', '/dav/', { auth, headers: { depth: '0' } });
         expect(r.status, auth).toBe(401);

@@ -3,7 +3,8 @@ import type { Ctx } from '../services/context.ts';
 import { DavOption } from '../services/dav-accounts.ts';
 import { fileManager } from '../fs/core.ts';
 import { FileUri } from '../fs/uri.ts';
-import { authenticate } from './auth.ts';
+import { AppError } from '../http/errors.ts';
+import { authenticate, CHALLENGE } from './auth.ts';
 import { accountOptions, type DavContext } from './context.ts';
 import { announcesBody } from './body.ts';
 import { DavError, toDavError } from './errors.ts';
@@ -76,7 +77,13 @@ export async function webdavRoutes(app: FastifyInstance, ctx: Ctx): Promise<void
     // Bodies are read (or streamed to storage) by the handlers themselves, after authentication.
     dav.removeAllContentTypeParsers();
     dav.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    dav.setErrorHandler((err, _req, reply) => send(reply, errorReply(toDavError(err))));
+    // Only the app-level hooks (the API's Bearer-token resolution) can fail outside the handler: a
+    // WebDAV client sending such a header is simply not authenticated.
+    dav.setErrorHandler((err, _req, reply) => {
+      reply.header('Cache-Control', 'private, no-cache');
+      const e = err instanceof AppError ? new DavError(401, 'Authentication required', { headers: { 'WWW-Authenticate': CHALLENGE } }) : toDavError(err);
+      return send(reply, errorReply(e));
+    });
 
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       reply.header('Cache-Control', 'private, no-cache');
