@@ -34,7 +34,7 @@ for (const backend of await backends()) {
     let secret: string;
 
     const listNames = async (uri: string) => ((await rest.get(`/file?uri=${enc(uri)}&page_size=500`)).data?.files ?? []).map((f: { name: string }) => f.name);
-    const setGroup = async (id: number, patch: { max_storage?: number; permissions?: string; settings?: string }) =>
+    const setGroup = async (id: number, patch: { max_storage?: number; permissions?: string; settings?: string; speed_limit?: number }) =>
       ts.server.ctx.db.kysely.updateTable('groups').set(patch).where('id', '=', id).execute();
 
     beforeAll(async () => {
@@ -428,6 +428,31 @@ for (const backend of await backends()) {
       expect((await dav.req('UNLOCK', '/dav/a.txt', { headers: { 'lock-token': `<${t2}>` } })).status).toBe(409);
       expect((await dav.req('UNLOCK', '/dav/locked.txt', { headers: { 'lock-token': `<${t2}>` } })).status).toBe(204);
       expect((await rest.post('/file/rename', { uri: 'cloudreve://my/root/locked.txt', new_name: 'unlocked.txt' })).code).toBe(0);
+    });
+
+    it('locks expire after their timeout', async () => {
+      await dav.put('/dav/short.txt', 'v1');
+      const lk = await dav.req('LOCK', '/dav/short.txt', { body: LOCKINFO(), headers: { timeout: 'Second-1' } });
+      expect(lk.status).toBe(200);
+      expect(await lk.text()).toContain('<D:timeout>Second-1</D:timeout>');
+      expect((await dav.put('/dav/short.txt', 'v2')).status).toBe(423);
+      await new Promise((r) => setTimeout(r, 1300));
+      expect((await dav.put('/dav/short.txt', 'v2')).status).toBe(204);
+      const token = /^<(.+)>$/.exec(lk.headers.get('lock-token')!)![1]!;
+      expect((await dav.req('LOCK', '/dav/short.txt', { headers: { if: `(<${token}>)` } })).status).toBe(412);
+    });
+
+    it('applies the group speed limit to downloads', async () => {
+      await dav.put('/dav/slow.bin', 'z'.repeat(48 * 1024));
+      await setGroup(1, { speed_limit: 24 * 1024 });
+      try {
+        const t = Date.now();
+        const r = await dav.req('GET', '/dav/slow.bin');
+        expect((await r.arrayBuffer()).byteLength).toBe(48 * 1024);
+        expect(Date.now() - t).toBeGreaterThanOrEqual(700);
+      } finally {
+        await setGroup(1, { speed_limit: 0 });
+      }
     });
 
     it('Windows Explorer: LOCK before PUT creates the file, then PUT/PROPPATCH with the token, UNLOCK', async () => {
