@@ -54,7 +54,13 @@ export async function createServer(cfg: Config, opts: BootOptions = {}): Promise
     app,
     routes,
     async close() {
+      // In-flight responses (long downloads, open keep-alive streams) get `[System] GracePeriod`
+      // seconds (default 5) to finish; then their connections are cut so shutdown never hangs.
+      const graceMs = (Number(cfg.raw.System?.GracePeriod) || 5) * 1000;
+      const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      force.unref();
       await app.close();
+      clearTimeout(force);
       await ctx.kv.close();
       await ctx.db.close();
     },
