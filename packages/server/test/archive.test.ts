@@ -53,6 +53,10 @@ function readZip(buf: Buffer): Promise<Map<string, Buffer>> {
   });
 }
 
+async function tasks(c: Client): Promise<any[]> {
+  return (await c.get('/workflow?page_size=100&category=general')).data.tasks;
+}
+
 async function waitTask(c: Client, id: string, timeoutMs = 30_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -178,6 +182,44 @@ for (const backend of await backends()) {
       const again = await admin.post('/workflow/extract', { src: ['cloudreve://my/in.zip'], dst: 'cloudreve://my/unpacked' });
       const tc = await waitTask(admin, again.data.id);
       expect(tc.status).toBe('error');
+    });
+
+    it('lists only the caller\'s tasks with cursor pagination and categories; progress is owner/admin only', async () => {
+      const { c: other } = await newUser(ts, 'other@example.com');
+      for (let i = 0; i < 6; i++) {
+        expect((await admin.post('/workflow/archive', { src: ['cloudreve://my/top.txt'], dst: `cloudreve://my/many/${i}.zip` })).code).toBe(0);
+      }
+      const mine = (await tasks(admin)).length;
+      expect(mine).toBeGreaterThan(10);
+      const first = await admin.get('/workflow?page_size=10&category=general');
+      expect(first.data.tasks).toHaveLength(10);
+      expect(first.data.pagination).toMatchObject({ page: 0, page_size: 10, is_cursor: true });
+      const ids = first.data.tasks.map((t: any) => ts.server.ctx.hashids.decode(t.id, 11)!);
+      expect([...ids].sort((a, b) => b - a)).toEqual(ids); // newest first
+      const second = await admin.get(`/workflow?page_size=10&category=general&next_page_token=${first.data.pagination.next_token}`);
+      expect(second.data.tasks.map((t: any) => t.id)).not.toContain(first.data.tasks[0].id);
+      expect(first.data.tasks.length + second.data.tasks.length).toBe(Math.min(mine, 20));
+      expect((await admin.get('/workflow?page_size=10&category=general&next_page_token=bogus')).code).toBe(40001);
+      expect((await admin.get('/workflow?page_size=5&category=general')).code).toBe(40001);
+      expect((await admin.get('/workflow?page_size=10&category=nope')).code).toBe(40001);
+      expect((await admin.get('/workflow?page_size=10&category=downloading')).data.tasks).toEqual([]);
+      expect((await other.get('/workflow?page_size=10&category=general')).data.tasks).toEqual([]);
+      expect((await other.get(`/workflow/progress/${first.data.tasks[0].id}`)).data).toEqual({});
+      await waitTask(admin, first.data.tasks[0].id);
+      expect((await admin.get(`/workflow/progress/${first.data.tasks[0].id}`)).data).toEqual({}); // finished: not in memory
+    });
+
+    it('counts unreadable sources in summary.props.failed', async () => {
+      await uploadFile(admin, 'cloudreve://my/lost/gone.txt', Buffer.from('gone'));
+      await uploadFile(admin, 'cloudreve://my/lost/kept.txt', Buffer.from('kept'));
+      const k = ts.server.ctx.db.kysely;
+      const file = await k.selectFrom('files').select('primary_entity').where('name', '=', 'gone.txt').executeTakeFirstOrThrow();
+      await k.updateTable('entities').set({ source: 'uploads/does/not/exist' }).where('id', '=', Number(file.primary_entity)).execute();
+      const r = await admin.post('/workflow/archive', { src: ['cloudreve://my/lost'], dst: 'cloudreve://my/lost.zip' });
+      const t = await waitTask(admin, r.data.id);
+      expect(t.status).toBe('completed');
+      expect(t.summary.props.failed).toBe(1);
+      expect([...(await readZip(await content(ts, admin, 'cloudreve://my/lost.zip'))).keys()]).toEqual(['lost/kept.txt']);
     });
 
     it('enforces the quota while extracting', async () => {
