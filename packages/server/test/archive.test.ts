@@ -240,3 +240,52 @@ for (const backend of await backends()) {
     });
   });
 }
+
+describe('task retries with backoff', () => {
+  let ts: TestServer;
+  let admin: Client;
+  beforeAll(async () => {
+    const backend = (await backends())[0]!;
+    ts = await startServer(backend, { env: { CR_SETTING_task_poll_interval: '100', CR_SETTING_queue_io_intense_retry_delay: '1', CR_SETTING_queue_io_intense_max_retry: '3' } });
+    admin = (await newUser(ts, 'admin@example.com')).c;
+  });
+  afterAll(async () => ts?.close());
+
+  it('retries an I/O failure (suspending, retry_count, error_history) and succeeds once the cause is gone', async () => {
+    await uploadFile(admin, 'cloudreve://my/r.zip', await makeZip([{ name: 'r.txt', data: Buffer.from('r') }]));
+    const k = ts.server.ctx.db.kysely;
+    const file = await k.selectFrom('files').select('primary_entity').where('name', '=', 'r.zip').executeTakeFirstOrThrow();
+    const entity = await k.selectFrom('entities').select(['id', 'source']).where('id', '=', Number(file.primary_entity)).executeTakeFirstOrThrow();
+    await k.updateTable('entities').set({ source: `${entity.source}.missing` }).where('id', '=', entity.id).execute();
+    const r = await admin.post('/workflow/extract', { src: ['cloudreve://my/r.zip'], dst: 'cloudreve://my/r' });
+    let t: any;
+    for (let i = 0; ; i++) {
+      t = (await admin.get('/workflow?page_size=10&category=general')).data.tasks.find((x: any) => x.id === r.data.id);
+      if (t.retry_count >= 1) break;
+      if (i > 100) throw new Error(`no retry: ${JSON.stringify(t)}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(t.status).toBe('suspending');
+    expect(t.error).toMatch(/Blob does not exist/);
+    expect(t.error_history).toHaveLength(1);
+    expect(t.resume_time).toBeGreaterThan(0);
+    await k.updateTable('entities').set({ source: entity.source }).where('id', '=', entity.id).execute();
+    const done = await waitTask(admin, r.data.id);
+    expect(done.status).toBe('completed');
+    expect(done.retry_count).toBeGreaterThanOrEqual(1);
+    expect(done.resume_time).toBeUndefined();
+    expect((await content(ts, admin, 'cloudreve://my/r/r.txt')).toString()).toBe('r');
+  });
+
+  it('gives up after max_retry attempts with status error', async () => {
+    await uploadFile(admin, 'cloudreve://my/dead.zip', await makeZip([{ name: 'd.txt', data: Buffer.from('d') }]));
+    const k = ts.server.ctx.db.kysely;
+    const file = await k.selectFrom('files').select('primary_entity').where('name', '=', 'dead.zip').executeTakeFirstOrThrow();
+    await k.updateTable('entities').set({ source: 'nowhere/at/all' }).where('id', '=', Number(file.primary_entity)).execute();
+    const r = await admin.post('/workflow/extract', { src: ['cloudreve://my/dead.zip'], dst: 'cloudreve://my/dead' });
+    const t = await waitTask(admin, r.data.id, 20_000);
+    expect(t.status).toBe('error');
+    expect(t.retry_count).toBe(3);
+    expect(t.error_history).toHaveLength(4);
+  });
+});
