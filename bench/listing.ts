@@ -4,7 +4,8 @@
  *     server's SQLite database (seeding only; see lib/seed.ts).
  *  2. First page of 100 (GET /file?uri=…&page_size=100), repeated: median < 20 ms. Beside it the
  *     database floor: the same keyset query run in-process with better-sqlite3.
- *  3. Walking every page with next_page_token: all --files items, no duplicates, < 5 s.
+ *  3. Walking every page with next_page_token (default order): all --files items, no duplicates,
+ *     < 5 s. Also shown: the same walk ordered by name, and both first pages.
  *  4. Creating --create files one by one through POST /file/create with --concurrency clients:
  *     ≥ 200 files/s (the rate this bench states). Beside it: nginx creating the same number of
  *     empty files by WebDAV PUT with the same concurrency.
@@ -78,15 +79,22 @@ await runBench(report, async () => {
   report.below(`first page of ${PAGE} of ${files}, median`, median(lat), FIRST_PAGE_MS, 'ms', { value: median(floor), name: 'db query' });
   report.info('first page p95', `${percentile(lat, 95).toFixed(2)} ms`, `${percentile(floor, 95).toFixed(2)} ms (db query)`);
   report.info('server CPU per first page', `${pageCpu.toFixed(2)} ms`);
+  const byName: number[] = [];
+  for (let i = 0; i < Math.min(samples, 50); i++) {
+    const start = performance.now();
+    await api.call('GET', `${base}&order_by=name&order_direction=asc`);
+    byName.push(performance.now() - start);
+  }
+  report.info('first page ordered by name, median', `${median(byName).toFixed(2)} ms`);
 
   // Walk every page.
-  const walk = async (uri: string, expectCount: number) => {
+  const walk = async (uri: string, expectCount: number, order = '') => {
     const seen = new Set<string>();
     let token: string | undefined;
     let pages = 0;
     const start = performance.now();
     do {
-      const q = `/file?uri=${encodeURIComponent(uri)}&page_size=${PAGE}${token ? `&next_page_token=${encodeURIComponent(token)}` : ''}`;
+      const q = `/file?uri=${encodeURIComponent(uri)}&page_size=${PAGE}${order}${token ? `&next_page_token=${encodeURIComponent(token)}` : ''}`;
       const d = await api.call<{ files: { id: string }[]; pagination: { next_token?: string } }>('GET', q);
       for (const f of d.files) {
         if (seen.has(f.id)) throw new Error(`walk: item ${f.id} returned twice`);
@@ -101,6 +109,8 @@ await runBench(report, async () => {
   };
   const w = await walk(myUri('big'), files);
   report.below(`walk all ${w.pages} pages of ${files}`, w.ms, WALK_MS, 'ms');
+  const wn = await walk(myUri('big'), files, '&order_by=name&order_direction=asc');
+  report.info('walk all pages ordered by name', `${wn.ms.toFixed(0)} ms`, undefined, wn.ms / WALK_MS, 'ours/target');
 
   // Create through the API.
   if (createCount > 0) {

@@ -82,10 +82,17 @@ export class Seeder {
     return Number((this.db.prepare(sqlText).get(...params) as { n: number }).n);
   }
 
-  /** The keyset query a listing page needs, run in-process: the database floor for one page. */
+  /**
+   * The queries the first page of a listing in id order needs, run in-process: the database floor
+   * for one page. Same shape as the server's (folders section, then files section, page_size + 1).
+   */
   firstPageQuery(parentId: number, pageSize: number): () => unknown[] {
-    const st = this.db.prepare('select * from files where parent_id = ? order by type desc, id asc limit ?');
-    return () => st.all(parentId, pageSize + 1);
+    const st = this.db.prepare('select * from files where parent_id = ? and type = ? order by id asc limit ?');
+    return () => {
+      const rows = st.all(parentId, 1, pageSize + 1);
+      if (rows.length <= pageSize) rows.push(...st.all(parentId, 0, pageSize + 1 - rows.length));
+      return rows;
+    };
   }
 
   close(): void {
