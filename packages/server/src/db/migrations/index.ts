@@ -3,6 +3,7 @@ import * as m001 from './001_initial.ts';
 import * as m002 from './002_fs_core.ts';
 import * as m003 from './003_uploads.ts';
 import * as m002b from './002_fs_list_index.ts';
+import * as m009 from './009_fs_list_id_index.ts';
 
 export interface Migration { name: string; up(d: Ddl): Promise<void> }
 
@@ -13,4 +14,5 @@ export const MIGRATIONS: Migration[] = [
   // The list order is the apply order; 002_ is the fs core's prefix.
   { name: '002_fs_list_index', up: m002b.up },
   { name: '003_uploads', up: m003.up },
+  { name: '009_fs_list_id_index', up: m009.up },
 ];

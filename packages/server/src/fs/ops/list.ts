@@ -176,7 +176,12 @@ async function cursorPage(
       const { id, key } = after;
       q = column === 'id'
         ? q.where('files.id', cmp, id)
-        : q.where((eb) => eb.or([eb(`files.${column}`, cmp, key as never), eb.and([eb(`files.${column}`, '=', key as never), eb('files.id', cmp, id)])]));
+        // `col >= k AND (col > k OR id > i)` rather than `col > k OR (col = k AND id > i)`: the
+        // leading bound lets every engine range-scan the index instead of filtering the folder.
+        : q.where((eb) => eb.and([
+          eb(`files.${column}`, `${cmp}=` as '>=' | '<=', key as never),
+          eb.or([eb(`files.${column}`, cmp, key as never), eb('files.id', cmp, id)]),
+        ]));
     }
     if (column !== 'id') q = q.orderBy(`files.${column}`, direction);
     rows.push(...(await q.orderBy('files.id', direction).limit(need).execute()));
