@@ -116,6 +116,9 @@ for (const backend of dbBackends) {
       expect(sha256(zip).length).toBe(64);
       const info = await c.get(`/file/info?uri=${encodeURIComponent('cloudreve://my/big.zip')}&extended=true`);
       expect(info.data.extended_info.entities).toHaveLength(1);
+      // The killed run's half-written zip was removed when the task was claimed again.
+      const temp = path.join(dataDir, 'temp', 'tasks');
+      expect(fs.existsSync(temp) ? fs.readdirSync(temp) : []).toEqual([]);
     }, 300_000);
   });
 }

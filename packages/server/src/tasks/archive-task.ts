@@ -29,6 +29,20 @@ export function taskTempDir(ctx: Ctx): string {
   return path.join(ctx.cfg.dataDir, 'temp', 'tasks');
 }
 
+/**
+ * Creates a scratch file path for a task run, first removing files an earlier run of the same task
+ * left behind (a crashed holder; only the current lease holder gets here, so none is in use).
+ */
+export async function taskTempFile(ctx: Ctx, kind: string, taskId: number): Promise<string> {
+  const dir = taskTempDir(ctx);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const prefix = `${kind}-${taskId}-`;
+  for (const name of await fs.promises.readdir(dir)) {
+    if (name.startsWith(prefix)) await fs.promises.rm(path.join(dir, name), { force: true });
+  }
+  return path.join(dir, `${prefix}${randomString(12)}.zip`);
+}
+
 /** Owner of a task, active; a deleted or banned owner ends the task. */
 export async function taskUser(ctx: Ctx, id: number): Promise<CurrentUser> {
   const user = await loadUser(ctx, id, true);
@@ -54,8 +68,7 @@ async function runCreateArchive(task: RunningTask<ArchiveState>) {
   const limit = Number(fileManager(ctx).groupSettings(user).compress_size ?? 0) || 0;
   if (limit > 0 && total > limit) throw new CriticalTaskError(`Total size of sources (${total} bytes) exceeds the group's compress size limit (${limit} bytes)`);
 
-  await fs.promises.mkdir(taskTempDir(ctx), { recursive: true });
-  const tmp = path.join(taskTempDir(ctx), `archive-${task.id}-${randomString(12)}.zip`);
+  const tmp = await taskTempFile(ctx, 'archive', task.id);
   try {
     let read = 0;
     let failed = 0;

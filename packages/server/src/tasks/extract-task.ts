@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
@@ -8,8 +7,7 @@ import { fileManager } from '../fs/core.ts';
 import { createObject } from '../fs/ops/create.ts';
 import { FileType } from '../fs/types.ts';
 import { driverFor, loadPolicy } from '../storage/policies.ts';
-import { randomString } from '../util/random.ts';
-import { taskTempDir, taskUser } from './archive-task.ts';
+import { taskTempFile, taskUser } from './archive-task.ts';
 import { registerTaskHandler } from './queue.ts';
 import { discardSession, storeFile } from './store-file.ts';
 import { CriticalTaskError, type RunningTask } from './types.ts';
@@ -120,8 +118,7 @@ async function runExtract(task: RunningTask<ExtractState>) {
   const entity = await ctx.db.kysely.selectFrom('entities').selectAll().where('id', '=', Number(src.file.primary_entity)).executeTakeFirstOrThrow();
 
   await task.checkpoint(s, summary(s, 'download_zip'));
-  await fs.promises.mkdir(taskTempDir(ctx), { recursive: true });
-  const tmp = path.join(taskTempDir(ctx), `extract-${task.id}-${randomString(12)}.zip`);
+  const tmp = await taskTempFile(ctx, 'extract', task.id);
   let zip: yauzl.ZipFile | undefined;
   try {
     const blob = await driverFor(ctx, await loadPolicy(ctx, Number(entity.storage_policy_id))).get(entity.source, { signal: task.signal });
