@@ -82,10 +82,11 @@ export async function unlink(
     perEntity.set(l.entity.id, (perEntity.get(l.entity.id) ?? 0) + 1);
     perOwner.set(l.ownerId, (perOwner.get(l.ownerId) ?? 0) + Number(l.entity.size));
   }
-  const byFile = new Map<number, number[]>();
-  for (const l of links) byFile.set(l.fileId, [...(byFile.get(l.fileId) ?? []), l.entity.id]);
-  for (const [fileId, ids] of byFile) {
-    for (const part of chunks(ids)) await tx.deleteFrom('file_entities').where('file_id', '=', fileId).where('entity_id', 'in', part).execute();
+  // One statement per chunk of (file_id, entity_id) pairs, not one per file.
+  for (const part of chunks(links)) {
+    await tx.deleteFrom('file_entities')
+      .where((eb) => eb(eb.refTuple('file_id', 'entity_id'), 'in', part.map((l) => eb.tuple(l.fileId, l.entity.id))))
+      .execute();
   }
   // Group entities by decrement so one UPDATE handles each group.
   const byCount = new Map<number, number[]>();
