@@ -89,7 +89,9 @@ export class LocalDriver implements StorageDriver {
       throw new StorageError('not_found', 'Blob does not exist');
     }
     const range = opts.range;
-    return fh.createReadStream(range ? { start: range.start, end: range.end, autoClose: true } : { autoClose: true });
+    // 1 MiB reads: the 64 KiB default costs ~4x the CPU per GiB served (measured in bench/download.ts).
+    const highWaterMark = 1024 * 1024;
+    return fh.createReadStream(range ? { start: range.start, end: range.end, autoClose: true, highWaterMark } : { autoClose: true, highWaterMark });
   }
 
   async stat(key: string): Promise<BlobStat | undefined> {
