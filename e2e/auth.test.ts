@@ -6,8 +6,12 @@ import { browserSkipReason, openSession, signInThroughUi, type Session } from '.
 const skip = browserSkipReason();
 const totp = (secret: string) => TOTP.generate({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
 
-/** Rewrites the stored session in the page (to age or break its tokens). */
+/**
+ * Rewrites the stored session in the page (to age or break its tokens), once the page's own calls
+ * are done: an answer arriving later would store the session again.
+ */
 async function editStoredToken(page: Page, change: Record<string, string>): Promise<void> {
+  await page.waitForLoadState('networkidle');
   await page.evaluate((c) => {
     const s = JSON.parse(localStorage.getItem('cr_session')!);
     Object.assign(s.token, c);

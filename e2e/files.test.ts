@@ -113,7 +113,7 @@ describe.skipIf(!!skip)(`web UI: file browser${skip ? ` (skipped: ${skip})` : ''
     await page.keyboard.press('Escape');
     await page.getByTestId('menu-delete').waitFor({ state: 'detached' });
     await page.keyboard.press('Control+a');
-    expect(await selectionCount(page)).toBe('4 items selected');
+    await expect.poll(() => selectionCount(page)).toBe('4 items selected');
     await page.keyboard.press('Escape');
     await page.getByTestId('selection-bar').waitFor({ state: 'detached' });
     await row(page, 'Archive').click();
@@ -187,6 +187,7 @@ describe.skipIf(!!skip)(`web UI: file browser${skip ? ` (skipped: ${skip})` : ''
     expect((await api.post('/file/create', { uri: myUri('big'), type: 'folder' })).code).toBe(0);
     const seeder = new Seeder(server.cfg.database.dbFile, EMAIL);
     seeder.addFiles(seeder.folderId('big'), 100_000);
+    seeder.close();
 
     await page.goto(`/home?path=${encodeURIComponent(myUri('big'))}`);
     await page.getByText('500+ items').waitFor();

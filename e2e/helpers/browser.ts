@@ -71,7 +71,7 @@ export async function openSession(opts: SessionOptions = {}): Promise<Session> {
     baseURL: server.url,
     acceptDownloads: true,
   });
-  context.setDefaultTimeout(20_000);
+  context.setDefaultTimeout(30_000);
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));

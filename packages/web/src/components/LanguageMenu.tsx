@@ -18,17 +18,17 @@ export function LanguageMenu({ compact = false }: { compact?: boolean }) {
           </IconButton>
         </Tooltip>
       ) : (
-      <Button
-        color="inherit"
-        size="small"
-        startIcon={<TranslateIcon fontSize="small" />}
-        onClick={(e) => setAnchor(e.currentTarget)}
-        aria-label={t('lang.label')}
-        data-testid="language-button"
-        sx={{ fontWeight: 500, color: 'text.secondary' }}
-      >
-        {current.label}
-      </Button>
+        <Button
+          color="inherit"
+          size="small"
+          startIcon={<TranslateIcon fontSize="small" />}
+          onClick={(e) => setAnchor(e.currentTarget)}
+          aria-label={t('lang.label')}
+          data-testid="language-button"
+          sx={{ fontWeight: 500, color: 'text.secondary' }}
+        >
+          {current.label}
+        </Button>
       )}
       <Menu anchorEl={anchor} open={Boolean(anchor)} onClose={() => setAnchor(null)}>
         {LANGUAGES.map((l) => (

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type
 import { Link as RouterLink, useNavigate, useSearchParams } from 'react-router';
 import {
   Alert, Box, Breadcrumbs, Button, Divider, IconButton, Link, ListItemIcon, ListItemText, Menu, MenuItem,
-  Tooltip, Typography, useMediaQuery, useTheme,
+  Tooltip, Typography, alpha, useMediaQuery, useTheme,
 } from '@mui/material';
 import CreateNewFolderOutlinedIcon from '@mui/icons-material/CreateNewFolderOutlined';
 import FileUploadOutlinedIcon from '@mui/icons-material/FileUploadOutlined';
@@ -62,6 +62,9 @@ function useStoredSort(): [Sort, (s: Sort) => void] {
   }, []);
   return [sort, save];
 }
+
+/** Any open dialog or menu of the page (closed ones may stay mounted, hidden). */
+const OPEN_OVERLAY = '.MuiDialog-root:not([aria-hidden="true"]), .MuiPopover-root:not([aria-hidden="true"])';
 
 const typingInto = (el: EventTarget | null) =>
   el instanceof HTMLElement && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
@@ -137,36 +140,49 @@ export function Explorer() {
 
   const uploadTarget = useMemo(() => ({ folderUri: uri, folderName, policy: folder.policy }), [uri, folderName, folder.policy]);
 
-  // Keyboard: Enter open, F2 rename, Delete, Ctrl/⌘+A, arrows, Escape — not while typing or in a dialog.
+  // Keyboard: Enter open, F2 rename, Delete, Ctrl/⌘+A, arrows, Escape — not while typing or in a
+  // dialog or menu. One listener reads the latest state through a ref, so a key pressed right after
+  // a re-render never meets an outdated handler.
+  const keyState = useRef({ blocked: false, selected, single, focusItem: undefined as FileResponse | undefined, renameOk: false });
+  keyState.current = {
+    blocked: Boolean(dialog || menu || uploadMenu),
+    selected,
+    single,
+    focusItem: sel.focus !== null ? folder.items[sel.focus] : undefined,
+    renameOk: mode === 'files' && caps.has(Capability.RenameFile),
+  };
+  const keyActions = useRef({ open, requestDelete, selectAll, clearSelection, moveFocus, rename: (file: FileResponse) => setDialog({ kind: 'rename', file }) });
+  keyActions.current = { open, requestDelete, selectAll, clearSelection, moveFocus, rename: (file: FileResponse) => setDialog({ kind: 'rename', file }) };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (dialog || menu || uploadMenu || typingInto(e.target)) return;
-      if (document.querySelector('.MuiDialog-root, .MuiPopover-root')) return;
+      const state = keyState.current;
+      const act = keyActions.current;
+      if (state.blocked || typingInto(e.target) || document.querySelector(OPEN_OVERLAY)) return;
       const mod = e.ctrlKey || e.metaKey;
       if (mod && e.key.toLowerCase() === 'a') {
         e.preventDefault();
-        selectAll();
+        act.selectAll();
       } else if (e.key === 'Delete' || (e.key === 'Backspace' && e.metaKey)) {
         e.preventDefault();
-        requestDelete(selected);
+        act.requestDelete(state.selected);
       } else if (e.key === 'F2') {
         e.preventDefault();
-        if (single && mode === 'files' && caps.has(Capability.RenameFile)) setDialog({ kind: 'rename', file: single });
+        if (state.single && state.renameOk) act.rename(state.single);
       } else if (e.key === 'Enter') {
-        const target = sel.focus !== null ? folder.items[sel.focus] : single;
+        const target = state.focusItem ?? state.single;
         if (target) {
           e.preventDefault();
-          open(target);
+          act.open(target);
         }
-      } else if (e.key === 'Escape') clearSelection();
+      } else if (e.key === 'Escape') act.clearSelection();
       else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
         e.preventDefault();
-        moveFocus(e.key === 'ArrowDown' ? 1 : -1, e.shiftKey);
+        act.moveFocus(e.key === 'ArrowDown' ? 1 : -1, e.shiftKey);
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [dialog, menu, uploadMenu, selected, single, mode, caps, sel.focus, folder.items, open, requestDelete, selectAll, clearSelection, moveFocus]);
+  }, []);
 
   const onSort = useCallback(
     (by: SortField) => setSort({ by, direction: sort.by === by && sort.direction === 'asc' ? 'desc' : 'asc' }),
@@ -366,7 +382,7 @@ export function Explorer() {
       {dragging && (
         <Box
           data-testid="drop-overlay"
-          sx={{ position: 'absolute', inset: 12, zIndex: 5, borderRadius: 3, border: '2px dashed', borderColor: 'primary.main', bgcolor: (th) => (th.palette.mode === 'light' ? 'rgba(25, 118, 210, 0.08)' : 'rgba(100, 181, 246, 0.12)'), display: 'flex', flexDirection: 'column', alignItems: 'center', justifyContent: 'center', gap: 1, pointerEvents: 'none', backdropFilter: 'blur(1px)' }}
+          sx={{ position: 'absolute', inset: 12, zIndex: 5, borderRadius: 3, border: '2px dashed', borderColor: 'primary.main', bgcolor: (th) => alpha(th.palette.background.paper, 0.94), display: 'flex', flexDirection: 'column', alignItems: 'center', justifyContent: 'center', gap: 1, pointerEvents: 'none' }}
         >
           <CloudUploadOutlinedIcon color="primary" sx={{ fontSize: 56 }} />
           <Typography variant="h6" color="primary">{t('files.dropHere', { folder: folderName })}</Typography>

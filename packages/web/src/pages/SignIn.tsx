@@ -9,13 +9,12 @@ import { safeRedirect, useSession } from '../auth/session.ts';
 import { useI18n } from '../i18n/index.tsx';
 import { useSite } from '../site.tsx';
 import { AuthLayout } from './AuthLayout.tsx';
-import { CaptchaField, useCaptcha } from './captcha.tsx';
+import { CaptchaField, captchaIsImage, useCaptcha } from './captcha.tsx';
 import { emailProblem, passwordProblem } from './validation.ts';
 
 /** State the sign-up page hands over: the e-mail to prefill and a message to show. */
 export interface SignInNotice { email?: string; notice?: 'signed-up' }
 
-const captchaIsImage = (type: string | undefined) => !type || type === 'normal' || type === 'tcaptcha';
 
 export function SignIn() {
   const { t, language } = useI18n();

@@ -9,11 +9,10 @@ import { useSession } from '../auth/session.ts';
 import { useI18n } from '../i18n/index.tsx';
 import { useSite } from '../site.tsx';
 import { AuthLayout } from './AuthLayout.tsx';
-import { CaptchaField, useCaptcha } from './captcha.tsx';
+import { CaptchaField, captchaIsImage, useCaptcha } from './captcha.tsx';
 import type { SignInNotice } from './SignIn.tsx';
 import { emailProblem, passwordProblem } from './validation.ts';
 
-const captchaIsImage = (type: string | undefined) => !type || type === 'normal' || type === 'tcaptcha';
 
 export function SignUp() {
   const { t, language } = useI18n();

@@ -3,6 +3,9 @@ import { Box, ButtonBase, Skeleton, TextField, Tooltip } from '@mui/material';
 import { session, type Captcha } from '../api/endpoints.ts';
 import { useI18n } from '../i18n/index.tsx';
 
+/** The captcha types this UI renders: the built-in image (`tcaptcha` is deprecated and means the same). */
+export const captchaIsImage = (type: string | undefined) => !type || type === 'normal' || type === 'tcaptcha';
+
 /** Built-in image captcha (contract 00 §5.7, type `normal`): each ticket is good for one try. */
 export function useCaptcha(enabled: boolean) {
   const [captcha, setCaptcha] = useState<Captcha | null>(null);
