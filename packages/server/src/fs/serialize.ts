@@ -25,6 +25,7 @@ export interface WirePolicy {
   denied_name_regexp?: string;
   relay?: boolean;
   chunk_concurrency?: number;
+  encryption?: boolean;
 }
 
 /** FileResponse (contract 20 §2.1). */
@@ -92,7 +93,7 @@ export function zeroFile(): FileResponse {
   return { type: 0, id: '', name: '', created_at: ZERO_TIME, updated_at: ZERO_TIME, size: 0, metadata: null };
 }
 
-interface PolicySettingsView extends PolicyNameSettings { relay?: boolean; chunk_concurrency?: number }
+interface PolicySettingsView extends PolicyNameSettings { relay?: boolean; chunk_concurrency?: number; encryption?: boolean }
 
 /** StoragePolicy summaries by id (one query). */
 export async function loadPolicies(ctx: Ctx, tx: Tx, ids: number[]): Promise<Map<number, WirePolicy>> {
@@ -105,6 +106,7 @@ export async function loadPolicies(ctx: Ctx, tx: Tx, ids: number[]): Promise<Map
     const w: WirePolicy = { id: ctx.hashids.encode(Number(p.id), HashType.Policy), name: p.name, type: p.type, max_size: Number(p.max_size), ...policyNameFields(s) };
     if (s.relay) w.relay = true;
     if (s.chunk_concurrency) w.chunk_concurrency = s.chunk_concurrency;
+    if (s.encryption) w.encryption = true;
     out.set(Number(p.id), w);
   }
   return out;

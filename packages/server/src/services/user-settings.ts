@@ -1,3 +1,4 @@
+import { loadPolicies, type WirePolicy } from '../fs/serialize.ts';
 import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from './context.ts';
 import type { CurrentUser, UserSettings } from './users.ts';
@@ -6,7 +7,6 @@ import { hashPassword, verifyPassword } from './password.ts';
 import { generateTotpSecret, verifyTotp } from './totp.ts';
 import { formatTime } from '../util/time.ts';
 import { parseJson } from '../util/json.ts';
-import { HashType } from '../util/hashid.ts';
 
 /** UserSettings of contract 10 §2.7 (the [PRO] fields are not produced). */
 export interface WireUserSettings {
@@ -207,51 +207,12 @@ export async function patchUserSettings(ctx: Ctx, user: CurrentUser, patch: Sett
   if (plan.consumeTwoFactorInit) await ctx.kv.delete(twoFactorInitKey(user.row.id)).catch(() => undefined);
 }
 
-/** User-facing StoragePolicy (contract 10 §2.9, 20 §2.4). */
-export interface WireStoragePolicy {
-  id: string;
-  name: string;
-  type: string;
-  max_size: number;
-  allowed_suffix?: string[];
-  denied_suffix?: string[];
-  allowed_name_regexp?: string;
-  denied_name_regexp?: string;
-  relay?: boolean;
-  chunk_concurrency?: number;
-  encryption?: boolean;
-}
-
-interface PolicySettingsView {
-  file_type?: string[] | null;
-  is_file_type_deny_list?: boolean;
-  file_regexp?: string;
-  is_name_regexp_deny_list?: boolean;
-  relay?: boolean;
-  chunk_concurrency?: number;
-  encryption?: boolean;
-}
+/** User-facing StoragePolicy (contract 10 §2.9, 20 §2.4): the same summary file listings carry. */
+export type WireStoragePolicy = WirePolicy;
 
 /** The policies a user may upload to: CE has exactly one, the group's. */
 export async function userStoragePolicies(ctx: Ctx, user: CurrentUser): Promise<WireStoragePolicy[]> {
-  const p = await ctx.db.kysely
-    .selectFrom('storage_policies')
-    .select(['id', 'name', 'type', 'max_size', 'settings'])
-    .where('id', '=', user.group.storage_policy_id)
-    .executeTakeFirst();
-  if (!p) return [];
-  const s = parseJson<PolicySettingsView>(p.settings, {});
-  const out: WireStoragePolicy = { id: ctx.hashids.encode(p.id, HashType.Policy), name: p.name, type: p.type, max_size: p.max_size };
-  if (s.file_type?.length) {
-    if (s.is_file_type_deny_list) out.denied_suffix = s.file_type;
-    else out.allowed_suffix = s.file_type;
-  }
-  if (s.file_regexp) {
-    if (s.is_name_regexp_deny_list) out.denied_name_regexp = s.file_regexp;
-    else out.allowed_name_regexp = s.file_regexp;
-  }
-  if (s.relay) out.relay = true;
-  if (s.chunk_concurrency) out.chunk_concurrency = s.chunk_concurrency;
-  if (s.encryption) out.encryption = true;
-  return [out];
+  const id = user.group.storage_policy_id;
+  const policy = (await loadPolicies(ctx, ctx.db.kysely, [id])).get(id);
+  return policy ? [policy] : [];
 }
