@@ -18,7 +18,7 @@ export async function seedDefaults(db: Db): Promise<void> {
       await trx.insertInto('storage_policies').values({
         id: DEFAULT_POLICY_ID, name: 'Default storage policy', type: 'local', server: '', bucket_name: '', is_private: 1,
         access_key: '', secret_key: '', max_size: 0,
-        dir_name_rule: 'uploads/{uid}/{path}', file_name_rule: '{uid}_{randomkey8}_{originname}',
+        dir_name_rule: '{uid}/{path}', file_name_rule: '{uid}_{randomkey8}_{originname}',
         settings: JSON.stringify({ chunk_size: 25 * 1024 * 1024, pre_allocate: true }),
         node_id: null, created_at: now, updated_at: now,
       } as never).execute();
