@@ -20,10 +20,21 @@ async function nameDialog(page: Page, name: string): Promise<void> {
   await page.getByTestId('name-submit').click();
 }
 
-/** Right-clicks the empty space under the rows. */
+/** Waits until the name dialog (and its closing backdrop) is gone, so clicks reach the page. */
+const dialogClosed = (page: Page) => page.getByTestId('name-input').waitFor({ state: 'detached' });
+
+/**
+ * Right-clicks the empty space under the rows until the menu is open: on a loaded machine a
+ * closing dialog's backdrop can still take the first click.
+ */
 async function contextMenuOnBackground(page: Page): Promise<void> {
   const box = (await page.getByTestId('file-list').boundingBox())!;
-  await page.mouse.click(box.x + box.width / 2, box.y + box.height - 20, { button: 'right' });
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height - 20, { button: 'right' });
+    const opened = await page.getByRole('menu').waitFor({ timeout: 3000 }).then(() => true, () => false);
+    if (opened) return;
+  }
+  throw new Error('context menu did not open');
 }
 
 describe.skipIf(!!skip)(`web UI: file browser${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 180_000 }, () => {
@@ -43,6 +54,7 @@ describe.skipIf(!!skip)(`web UI: file browser${skip ? ` (skipped: ${skip})` : ''
     await nameDialog(page, 'Projects');
     await row(page, 'Projects').waitFor();
     await page.getByText('Folder “Projects” created').waitFor();
+    await dialogClosed(page);
 
     await contextMenuOnBackground(page);
     await page.getByTestId('menu-new-folder').click();
