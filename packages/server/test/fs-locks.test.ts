@@ -91,7 +91,8 @@ for (const backend of await backends()) {
       await expect(locks.refresh(a.tokens[0]!, 10)).rejects.toMatchObject({ code: 40075 });
     });
 
-    it.skipIf(!backend.redis)('holds across instances sharing Redis', async () => {
+    // Only meaningful where the KV is Redis; the other backends do not define it.
+    if (backend.redis) it('holds across instances sharing Redis', async () => {
       const ns = (ts.server.ctx.kv as unknown as { ns: string }).ns;
       const other = await RedisKV.connect({ server: '127.0.0.1:6379', namespace: ns });
       try {
