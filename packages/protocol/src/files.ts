@@ -35,6 +35,7 @@ export interface StoragePolicySummary {
   denied_name_regexp?: string;
   relay?: boolean;
   chunk_concurrency?: number;
+  encryption?: boolean;
 }
 
 /** PaginationResults (contract 20 §2.8). */

@@ -1,3 +1,4 @@
+import type { StoragePolicySummary } from '@cloudreve-ts/protocol';
 import type { Ctx } from '../services/context.ts';
 import type { CurrentUser } from '../services/users.ts';
 import { HashType } from '../util/hashid.ts';
@@ -13,20 +14,8 @@ import type { ExplorerView, FileRow, Tx } from './types.ts';
 /** FolderSummary (contract 20 §2.5). */
 export interface FolderSummary { size: number; files: number; folders: number; completed: boolean; calculated_at: string }
 
-/** StoragePolicy summary (contract 20 §2.4). */
-export interface WirePolicy {
-  id: string;
-  name: string;
-  type: string;
-  max_size: number;
-  allowed_suffix?: string[];
-  denied_suffix?: string[];
-  allowed_name_regexp?: string;
-  denied_name_regexp?: string;
-  relay?: boolean;
-  chunk_concurrency?: number;
-  encryption?: boolean;
-}
+/** StoragePolicy summary (contract 20 §2.4), the wire type shared with clients. */
+export type WirePolicy = StoragePolicySummary;
 
 /** FileResponse (contract 20 §2.1). */
 export interface FileResponse {

@@ -1,3 +1,4 @@
+import type { UploadSessionRequest } from '@cloudreve-ts/protocol';
 import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from '../services/context.ts';
 import type { CurrentUser } from '../services/users.ts';
@@ -23,15 +24,8 @@ import { loadSession, type SessionState, type UploadSession } from './session-st
 import { cancelSession } from './upload-cancel.ts';
 import { transferSettings } from './settings.ts';
 
-export interface CreateUploadRequest {
-  uri: string;
-  size: number;
-  policy_id?: string;
-  last_modified?: number;
-  mime_type?: string;
-  metadata?: Record<string, string>;
-  entity_type?: '' | 'version' | 'live_photo';
-}
+/** Body of PUT /file/upload (contract 30 §1.2). */
+export type CreateUploadRequest = UploadSessionRequest;
 
 /** UploadSessionResponse (contract 30 §1.2), local/relay flavour. */
 export interface UploadSessionResponse {
