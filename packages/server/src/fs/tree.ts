@@ -5,6 +5,7 @@ import { insertReturningId } from '../db/insert.ts';
 import { AppError } from '../http/errors.ts';
 import { isUniqueViolation } from './db-errors.ts';
 import { FileType, type FileRow, type Tx } from './types.ts';
+import type { FileUri } from './uri.ts';
 
 /**
  * Row-level access to the `files` tree. No permission logic here: callers (the core operations)
@@ -201,4 +202,36 @@ export async function walkSubtree(
 export async function isSelfOrDescendant(tx: Tx, ancestorId: number, maybeDescendant: number): Promise<boolean> {
   const chain = await ancestors(tx, maybeDescendant);
   return chain.some((f) => f.id === ancestorId);
+}
+
+/**
+ * A folder and its sub-folders with their URIs, breadth-first, at most `limit` in all (one query
+ * per level and chunk): the scope of a recursive search.
+ */
+export async function subfolderUris(
+  tx: Tx, start: { id: number; uri: FileUri }, limit: number,
+): Promise<{ folders: { id: number; uri: FileUri }[]; limitReached: boolean }> {
+  const folders = [start];
+  let frontier = folders.slice();
+  let limitReached = false;
+  while (frontier.length && !limitReached) {
+    const next: typeof folders = [];
+    for (const part of chunks(frontier)) {
+      const byId = new Map(part.map((f) => [f.id, f.uri]));
+      const kids = await tx.selectFrom('files').select(['id', 'name', 'parent_id'])
+        .where('parent_id', 'in', [...byId.keys()]).where('type', '=', FileType.Folder).orderBy('id').execute();
+      for (const k of kids) {
+        if (folders.length >= limit) {
+          limitReached = true;
+          break;
+        }
+        const f = { id: Number(k.id), uri: byId.get(Number(k.parent_id))!.join(k.name) };
+        folders.push(f);
+        next.push(f);
+      }
+      if (limitReached) break;
+    }
+    frontier = next;
+  }
+  return { folders, limitReached };
 }

@@ -11,7 +11,7 @@ import type { ShareProps } from '../../services/share-serialize.ts';
 import { FS_CAPABILITIES } from '../capability.ts';
 import type { ListScope, Navigator, NavigatorFactory, Resolved, SearchScope } from '../navigator.ts';
 import { FileUri } from '../uri.ts';
-import { ancestors, chunks, getById, walkPath } from '../tree.ts';
+import { ancestors, getById, subfolderUris, walkPath } from '../tree.ts';
 import { FileType, MetaKey, type FileRow, type Tx } from '../types.ts';
 import { symbolicWalk } from './my.ts';
 
@@ -94,29 +94,7 @@ export class ShareNavigator implements Navigator {
 
   async searchScope(tx: Tx, folder: Resolved, limit: number): Promise<SearchScope> {
     if (this.singleFile) return { kind: 'flat', scope: { kind: 'files', ownerId: this.owner.row.id, ids: [this.sharedFile.id] } };
-    const folders: { id: number; uri: FileUri }[] = [{ id: folder.file!.id, uri: folder.uri }];
-    let frontier = folders.slice();
-    let limitReached = false;
-    while (frontier.length && !limitReached) {
-      const next: typeof folders = [];
-      for (const part of chunks(frontier)) {
-        const byId = new Map(part.map((f) => [f.id, f.uri]));
-        const kids = await tx.selectFrom('files').select(['id', 'name', 'parent_id'])
-          .where('parent_id', 'in', [...byId.keys()]).where('type', '=', FileType.Folder).orderBy('id').execute();
-        for (const k of kids) {
-          if (folders.length >= limit) {
-            limitReached = true;
-            break;
-          }
-          const f = { id: Number(k.id), uri: byId.get(Number(k.parent_id))!.join(k.name) };
-          folders.push(f);
-          next.push(f);
-        }
-        if (limitReached) break;
-      }
-      frontier = next;
-    }
-    return { kind: 'folders', folders, limitReached };
+    return { kind: 'folders', ...(await subfolderUris(tx, { id: folder.file!.id, uri: folder.uri }, limit)) };
   }
 
   childUri(parentUri: FileUri, child: FileRow): FileUri {
