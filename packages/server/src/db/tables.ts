@@ -248,6 +248,20 @@ export interface GiftCodesTable {
   created_at: number;
 }
 
+/** Admin actions on users, groups, policies, nodes, files and settings (migration 020). */
+export interface AdminAuditLogsTable {
+  id: Generated<number>;
+  actor_id: number;
+  /** Dotted verb, e.g. `user.update`, `settings.update`. */
+  action: string;
+  /** `<kind>:<id>` or `<kind>` (e.g. `user:5`, `settings`). */
+  target: string;
+  /** JSON object with what changed (never secrets). */
+  detail: string;
+  ip: string;
+  created_at: number;
+}
+
 export interface Database {
   settings: SettingsTable;
   groups: GroupsTable;
@@ -269,4 +283,5 @@ export interface Database {
   payments: PaymentsTable;
   credit_changes: CreditChangesTable;
   gift_codes: GiftCodesTable;
+  admin_audit_logs: AdminAuditLogsTable;
 }

@@ -4,6 +4,7 @@ import * as m002 from './002_fs_core.ts';
 import * as m003 from './003_uploads.ts';
 import * as m002b from './002_fs_list_index.ts';
 import * as m009 from './009_fs_list_id_index.ts';
+import * as m020 from './020_admin_audit.ts';
 
 export interface Migration { name: string; up(d: Ddl): Promise<void> }
 
@@ -15,4 +16,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '002_fs_list_index', up: m002b.up },
   { name: '003_uploads', up: m003.up },
   { name: '009_fs_list_id_index', up: m009.up },
+  { name: '020_admin_audit', up: m020.up },
 ];

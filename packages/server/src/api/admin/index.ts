@@ -1,0 +1,11 @@
+import type { FastifyInstance } from 'fastify';
+import type { Ctx } from '../../services/context.ts';
+import { adminAuditRoutes } from './audit.ts';
+
+/**
+ * The admin API (contract 60 §4–5). Each module registers its routes with `config: ADMIN`
+ * (common.ts); add new modules here.
+ */
+export async function adminRoutes(api: FastifyInstance, ctx: Ctx): Promise<void> {
+  await adminAuditRoutes(api, ctx);
+}
