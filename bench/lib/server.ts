@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { request } from './http.ts';
 import { cmdline, descendants, freePort, spawnTracked, stopTracked } from './proc.ts';
 
@@ -10,7 +10,7 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export interface OurServer {
   url: string;
   port: number;
-  /** PID of the Node process that runs the server (below npx and tsx), whose RSS is sampled. */
+  /** PID of the Node process that runs the server (the bundle run by plain node), whose RSS is sampled. */
   pid: number;
   dataDir: string;
   dbFile: string;
@@ -62,15 +62,15 @@ function tail(file: string): string {
 /** The server's own Node process: the descendant whose command line runs main.ts and has no children. */
 function serverPid(rootPid: number): number {
   const all = [rootPid, ...descendants(rootPid)];
-  const runners = all.filter((p) => cmdline(p).includes('packages/server/src/main.ts'));
+  const runners = all.filter((p) => cmdline(p).includes('packages/server/dist/main.mjs'));
   const leaf = runners.find((p) => descendants(p).length === 0);
   return leaf ?? runners[runners.length - 1] ?? rootPid;
 }
 
 /**
- * Starts cloudreve-ts as a child process the way a user would (`npx tsx packages/server/src/main.ts
- * -c <conf>`), with a fresh data dir, SQLite, and `CR_CONF_System_Listen` on a free loopback port.
- * With `cpuProfDir` it runs `node --cpu-prof --import tsx packages/server/src/main.ts` instead.
+ * Starts cloudreve-ts as a child process the way `npm start` does (the bundle built by
+ * packages/server/scripts/build.mjs under plain `node`), with a fresh data dir, SQLite, and
+ * `CR_CONF_System_Listen` on a free loopback port. With `cpuProfDir` it adds `--cpu-prof`.
  */
 export async function startOurServer(opts: StartOptions = {}): Promise<OurServer> {
   const dataDir = benchTemp('server');
@@ -80,13 +80,12 @@ export async function startOurServer(opts: StartOptions = {}): Promise<OurServer
   const logFile = path.join(dataDir, 'server.log');
   const log = fs.openSync(logFile, 'a');
   const env: Record<string, string> = { ...process.env as Record<string, string>, ...opts.env, CR_CONF_System_Listen: `127.0.0.1:${port}` };
-  let cmd = 'npx';
-  let argv = ['tsx', 'packages/server/src/main.ts', '-c', conf];
+  execFileSync(process.execPath, ['packages/server/scripts/build.mjs', '--if-stale'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  const cmd = process.execPath;
+  const argv = ['--enable-source-maps', 'packages/server/dist/main.mjs', '-c', conf];
   if (opts.cpuProfDir) {
-    // --cpu-prof is refused in NODE_OPTIONS, so the profiled server runs as `node --import tsx`.
     fs.mkdirSync(opts.cpuProfDir, { recursive: true });
-    cmd = process.execPath;
-    argv = ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, '--import', 'tsx', 'packages/server/src/main.ts', '-c', conf];
+    argv.unshift('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   }
   const child = spawnTracked(cmd, argv, { cwd: REPO_ROOT, env, stdio: ['ignore', log, log] });
   fs.closeSync(log);

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -7,7 +8,16 @@ import type { Ctx } from '../services/context.ts';
 import { resolveUnder } from '../storage/safe-path.ts';
 
 /** packages/web/dist, built by `npm run build` (and by `npm start` when missing or stale). */
-export const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
+export const DEFAULT_WEB_DIST = path.join(serverPackageRoot(path.dirname(fileURLToPath(import.meta.url))), '../web/dist');
+
+/** packages/server, found upwards from this module (it runs from src/ under tsx and from dist/ when bundled). */
+function serverPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === '@cloudreve-ts/server') return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../..');
+  }
+}
 
 /** Paths owned by the server itself; never answered with the SPA (unknown ones stay 404 text). */
 const SERVER_PREFIXES = ['/api/', '/dav/', '/f/', '/s/'];
