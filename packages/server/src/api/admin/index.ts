@@ -1,15 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../../services/context.ts';
 import { adminAuditRoutes } from './audit.ts';
-import { adminDownloaderTestRoutes } from './downloader-test.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminUserRoutes } from './users.ts';
-import { adminPolicyRoutes } from './policies.ts';
-import { adminNodeRoutes } from './nodes.ts';
-import { adminFileRoutes } from './files.ts';
-import { adminEntityRoutes } from './entities.ts';
-import { adminShareRoutes } from './shares.ts';
-import { adminQueueRoutes } from './queue.ts';
 
 /**
  * The admin API (contract 60 §4–5). Each module registers its routes with `config: ADMIN`
@@ -17,13 +10,6 @@ import { adminQueueRoutes } from './queue.ts';
  */
 export async function adminRoutes(api: FastifyInstance, ctx: Ctx): Promise<void> {
   await adminAuditRoutes(api, ctx);
-  await adminDownloaderTestRoutes(api, ctx);
   await adminGroupRoutes(api, ctx);
   await adminUserRoutes(api, ctx);
-  await adminPolicyRoutes(api, ctx);
-  await adminNodeRoutes(api, ctx);
-  await adminFileRoutes(api, ctx);
-  await adminEntityRoutes(api, ctx);
-  await adminShareRoutes(api, ctx);
-  await adminQueueRoutes(api, ctx);
 }
