@@ -20,6 +20,8 @@ export interface EntityUrlRequest {
   /** Origin to build the URL with (siteURL matching the request, or the primary one). */
   siteUrl: string;
   noCache?: boolean;
+  /** Lifetime in seconds (default: setting `entity_url_default_ttl`). */
+  ttlSeconds?: number;
 }
 
 export interface SignedUrl { url: string; /** Epoch ms. */ expiresAt: number }
@@ -35,13 +37,15 @@ export const contentPath = (entityHash: string, speed: number | string, name: st
  */
 export async function entityUrl(ctx: Ctx, req: EntityUrlRequest): Promise<SignedUrl> {
   const ts = transferSettings(ctx);
-  const cacheKey = `entity_url_${req.entityId}_${req.speed}_${req.download ? 1 : 0}_${req.thumb ? 1 : 0}_${createHash('sha1').update(`${req.siteUrl}\n${req.name}`).digest('hex')}`;
+  const ttl = req.ttlSeconds ?? ts.entityUrlTtl;
+  const generation = req.noCache ? 0 : (await ctx.kv.get<number>(URL_CACHE_GENERATION)) ?? 0;
+  const cacheKey = `entity_url_${generation}_${req.entityId}_${req.speed}_${req.download ? 1 : 0}_${req.thumb ? 1 : 0}_${createHash('sha1').update(`${req.siteUrl}\n${req.name}`).digest('hex')}`;
   if (!req.noCache) {
     const hit = await ctx.kv.get<SignedUrl>(cacheKey);
     if (hit && hit.expiresAt - ctx.now() > 60_000) return hit;
   }
   const hash = ctx.hashids.encode(req.entityId, HashType.Entity);
-  const expires = Math.floor(ctx.now() / 1000) + ts.entityUrlTtl;
+  const expires = Math.floor(ctx.now() / 1000) + ttl;
   const sign = signPath(ctx, contentPath(hash, req.speed, req.name), expires);
   const query: [string, string][] = [];
   if (req.download) query.push(['download', 'true']);
@@ -49,9 +53,17 @@ export async function entityUrl(ctx: Ctx, req: EntityUrlRequest): Promise<Signed
   if (req.thumb) query.push(['thumb', 'true']);
   const qs = query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
   const out: SignedUrl = { url: `${req.siteUrl}${CONTENT_PREFIX}/${hash}/${req.speed}/${encodeURIComponent(req.name)}?${qs}`, expiresAt: expires * 1000 };
-  const cacheFor = ts.entityUrlTtl - ts.entityUrlCacheMargin;
+  const cacheFor = ttl - ts.entityUrlCacheMargin;
   if (!req.noCache && cacheFor > 0) await ctx.kv.set(cacheKey, out, cacheFor);
   return out;
+}
+
+/** KV key of the entity-URL cache generation: bumping it orphans every cached URL. */
+const URL_CACHE_GENERATION = 'entity_url_generation';
+
+/** Drops every cached entity URL (policy changes, admin tool); new requests sign afresh. */
+export async function clearEntityUrlCache(ctx: Ctx): Promise<void> {
+  await ctx.kv.set(URL_CACHE_GENERATION, Date.now(), 0);
 }
 
 /** Signed URL of an archive session (contract 30 §2.4). */

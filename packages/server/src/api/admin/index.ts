@@ -3,6 +3,7 @@ import type { Ctx } from '../../services/context.ts';
 import { adminAuditRoutes } from './audit.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminUserRoutes } from './users.ts';
+import { adminPolicyRoutes } from './policies.ts';
 
 /**
  * The admin API (contract 60 §4–5). Each module registers its routes with `config: ADMIN`
@@ -12,4 +13,5 @@ export async function adminRoutes(api: FastifyInstance, ctx: Ctx): Promise<void>
   await adminAuditRoutes(api, ctx);
   await adminGroupRoutes(api, ctx);
   await adminUserRoutes(api, ctx);
+  await adminPolicyRoutes(api, ctx);
 }
