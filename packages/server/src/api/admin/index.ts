@@ -4,6 +4,7 @@ import { adminAuditRoutes } from './audit.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminUserRoutes } from './users.ts';
 import { adminPolicyRoutes } from './policies.ts';
+import { adminNodeRoutes } from './nodes.ts';
 
 /**
  * The admin API (contract 60 §4–5). Each module registers its routes with `config: ADMIN`
@@ -14,4 +15,5 @@ export async function adminRoutes(api: FastifyInstance, ctx: Ctx): Promise<void>
   await adminGroupRoutes(api, ctx);
   await adminUserRoutes(api, ctx);
   await adminPolicyRoutes(api, ctx);
+  await adminNodeRoutes(api, ctx);
 }
