@@ -12,6 +12,7 @@ import { SignUp } from './pages/SignUp.tsx';
 import { NotFound } from './pages/NotFound.tsx';
 import { Explorer } from './explorer/Explorer.tsx';
 import { UploadProvider } from './upload/UploadProvider.tsx';
+import { AdminRoute } from './admin/access.tsx';
 
 /** Pages behind sign-in: without a session, go to /session and come back afterwards. */
 function RequireAuth({ children }: { children: ReactNode }) {
@@ -60,6 +61,7 @@ export function App() {
                   }
                 >
                   <Route path="/home" element={<Explorer />} />
+                  <Route path="/admin/*" element={<AdminRoute />} />
                 </Route>
                 <Route path="*" element={<NotFound />} />
               </Routes>

@@ -10,11 +10,13 @@ import { runningHashes } from './hashes.ts';
  * deleted first — `WHERE reference_count <= 0`, so an entity that gained a link meanwhile is
  * kept — and then the blob; a blob whose deletion fails is logged (a leaked blob, never a lost
  * one). An entity still tied to an upload session also ends that session's driver-side upload.
- * Returns the number of entities recycled.
+ * Returns the number of entities recycled. `ids` limits the run to those entities (admin deletes).
  */
-export async function recycleEntities(ctx: Ctx, batch = 200): Promise<number> {
-  const rows = await ctx.db.kysely.selectFrom('entities').select(['id', 'source', 'storage_policy_id', 'upload_session_id'])
-    .where('reference_count', '<=', 0).orderBy('id').limit(batch).execute();
+export async function recycleEntities(ctx: Ctx, opts: { batch?: number; ids?: number[] } = {}): Promise<number> {
+  let q = ctx.db.kysely.selectFrom('entities').select(['id', 'source', 'storage_policy_id', 'upload_session_id'])
+    .where('reference_count', '<=', 0);
+  if (opts.ids) q = q.where('id', 'in', opts.ids.length ? opts.ids : [0]);
+  const rows = await q.orderBy('id').limit(opts.batch ?? 200).execute();
   let done = 0;
   for (const e of rows) {
     if (e.upload_session_id) await discardSession(ctx, e.upload_session_id);

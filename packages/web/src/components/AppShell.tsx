@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { Link as RouterLink, Outlet, useNavigate, useSearchParams } from 'react-router';
+import { Link as RouterLink, Outlet, useLocation, useNavigate, useSearchParams } from 'react-router';
 import {
   AppBar, Avatar, Box, Divider, Drawer, IconButton, LinearProgress, List, ListItemButton, ListItemIcon,
   ListItemText, Menu, MenuItem, Toolbar, Tooltip, Typography, useMediaQuery, useTheme,
@@ -8,6 +8,7 @@ import MenuIcon from '@mui/icons-material/Menu';
 import FolderOutlinedIcon from '@mui/icons-material/FolderOutlined';
 import DeleteOutlineIcon from '@mui/icons-material/DeleteOutlineOutlined';
 import LogoutIcon from '@mui/icons-material/Logout';
+import AdminPanelSettingsOutlinedIcon from '@mui/icons-material/AdminPanelSettingsOutlined';
 import CloudOutlinedIcon from '@mui/icons-material/CloudOutlined';
 import type { Capacity } from '@cloudreve-ts/protocol';
 import { api } from '../api/client.ts';
@@ -19,6 +20,7 @@ import { MY_ROOT, TRASH_ROOT, parseUri } from '../util/uri.ts';
 import { useUploadQueue } from '../upload/UploadProvider.tsx';
 import { onStorageChanged } from '../events.ts';
 import { LanguageMenu } from './LanguageMenu.tsx';
+import { isAdmin } from '../admin/access.tsx';
 import { useNotify } from './Notifier.tsx';
 import { Logo } from './Logo.tsx';
 
@@ -51,6 +53,15 @@ function NavItem({ to, icon, label, selected, testId }: { to: string; icon: Reac
   );
 }
 
+/** Shown only to administrators (group permission bit 0). */
+function AdminNav() {
+  const { t } = useI18n();
+  const session = useSession();
+  const { pathname } = useLocation();
+  if (!isAdmin(session?.user)) return null;
+  return <NavItem to="/admin" icon={<AdminPanelSettingsOutlinedIcon />} label={t('nav.admin')} selected={pathname.startsWith('/admin')} testId="nav-admin" />;
+}
+
 function Sidebar({ onNavigate }: { onNavigate?: () => void }) {
   const { t } = useI18n();
   const [params] = useSearchParams();
@@ -62,6 +73,7 @@ function Sidebar({ onNavigate }: { onNavigate?: () => void }) {
       <List disablePadding>
         <NavItem to="/home" icon={<FolderOutlinedIcon />} label={t('nav.myFiles')} selected={fs === 'my'} testId="nav-my" />
         <NavItem to={`/home?path=${encodeURIComponent(TRASH_ROOT)}`} icon={<DeleteOutlineIcon />} label={t('nav.trash')} selected={fs === 'trash'} testId="nav-trash" />
+        <AdminNav />
       </List>
       <Box sx={{ flex: 1 }} />
       {capacity && (

@@ -18,6 +18,7 @@ export const en = {
 
   'nav.myFiles': 'My files',
   'nav.trash': 'Trash',
+  'nav.admin': 'Admin',
   'nav.storage': 'Storage',
   'nav.storageUsed': '{used} of {total} used',
   'nav.openMenu': 'Open navigation',

@@ -16,6 +16,7 @@ export const zhCN: Dictionary = {
 
   'nav.myFiles': '我的文件',
   'nav.trash': '回收站',
+  'nav.admin': '管理面板',
   'nav.storage': '存储空间',
   'nav.storageUsed': '已使用 {used}，共 {total}',
   'nav.openMenu': '打开导航',

@@ -5,6 +5,9 @@ import { adminGroupRoutes } from './groups.ts';
 import { adminUserRoutes } from './users.ts';
 import { adminPolicyRoutes } from './policies.ts';
 import { adminNodeRoutes } from './nodes.ts';
+import { adminFileRoutes } from './files.ts';
+import { adminEntityRoutes } from './entities.ts';
+import { adminShareRoutes } from './shares.ts';
 
 /**
  * The admin API (contract 60 §4–5). Each module registers its routes with `config: ADMIN`
@@ -16,4 +19,7 @@ export async function adminRoutes(api: FastifyInstance, ctx: Ctx): Promise<void>
   await adminUserRoutes(api, ctx);
   await adminPolicyRoutes(api, ctx);
   await adminNodeRoutes(api, ctx);
+  await adminFileRoutes(api, ctx);
+  await adminEntityRoutes(api, ctx);
+  await adminShareRoutes(api, ctx);
 }
