@@ -13,6 +13,7 @@ import { shareRoutes } from './share.ts';
 import { directLinkApiRoutes, publicLinkRoutes } from './direct-link.ts';
 import { webdavRoutes } from '../webdav/index.ts';
 import { workflowRoutes } from './workflow.ts';
+import { remoteDownloadRoutes } from './remote-download.ts';
 import { adminRoutes } from './admin/index.ts';
 
 /** One module per contract area; each registers its routes with a declared scope. */
@@ -35,6 +36,7 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await shareRoutes(api, ctx);
     await directLinkApiRoutes(api, ctx);
     await workflowRoutes(api, ctx);
+    await remoteDownloadRoutes(api, ctx);
     await adminRoutes(api, ctx);
   }, { prefix: '/api/v4' });
   // Direct links (/f) and short share links (/s) live at the site root too.

@@ -5,7 +5,7 @@ import { insertReturningId } from '../db/insert.ts';
 import { AppError } from '../http/errors.ts';
 import { parseJson } from '../util/json.ts';
 import type { TaskRow } from './serialize.ts';
-import { CriticalTaskError, TaskStatus, type Progress, type PublicState, type RunningTask, type StepResult, type TaskHandler, type TaskSummary } from './types.ts';
+import { CriticalTaskError, TaskCanceledError, TaskStatus, type Progress, type PublicState, type RunningTask, type StepResult, type TaskHandler, type TaskSummary } from './types.ts';
 
 /** Task types this process can run, registered by the task modules. */
 const handlers = new Map<string, TaskHandler>();
@@ -97,6 +97,14 @@ export class TaskQueue {
   progressOf(id: number): { ownerId: number | null; progress: Record<string, Progress> } | undefined {
     const r = this.running.get(id);
     return r && { ownerId: r.ownerId, progress: Object.fromEntries(r.progress) };
+  }
+
+  /** Aborts a task running in this process as canceled; false when it does not run here. */
+  cancel(id: number): boolean {
+    const r = this.running.get(id);
+    if (!r) return false;
+    r.abort.abort(new TaskCanceledError());
+    return true;
   }
 
   /** Claims and runs due tasks once (tests, and the poll timer). */
@@ -233,6 +241,15 @@ export class TaskQueue {
     pub.executed_duration = (pub.executed_duration ?? 0) + (now - started);
     const privateState = JSON.stringify(task.state);
 
+    const final = async (status: 'completed' | 'error' | 'canceled') => {
+      if (!handler.finalize) return;
+      await handler.finalize(ctx, task.state, status).catch((e: unknown) => ctx.log.warn('task cleanup failed', { task: id, error: String((e as Error)?.message ?? e) }));
+    };
+    if (failure instanceof TaskCanceledError || (failure === undefined && result?.status === 'canceled')) {
+      delete pub.resume_time;
+      if (await this.fenced(id, token, { status: TaskStatus.Canceled, lease_until: null, public_state: JSON.stringify(pub), private_state: privateState })) await final('canceled');
+      return;
+    }
     if (this.stopped && failure !== undefined && !(failure instanceof CriticalTaskError)) {
       // Shutdown: hand the row back untouched so the next start (or another instance) resumes it.
       await this.fenced(id, token, { status: TaskStatus.Queued, lease_until: null, run_after: now, public_state: JSON.stringify(pub), private_state: privateState });
@@ -240,7 +257,7 @@ export class TaskQueue {
     }
     if (failure === undefined && result?.status === 'completed') {
       delete pub.resume_time;
-      await this.fenced(id, token, { status: TaskStatus.Completed, lease_until: null, public_state: JSON.stringify(pub), private_state: privateState });
+      if (await this.fenced(id, token, { status: TaskStatus.Completed, lease_until: null, public_state: JSON.stringify(pub), private_state: privateState })) await final('completed');
       return;
     }
     if (failure === undefined && result?.status === 'suspending') {
@@ -264,7 +281,7 @@ export class TaskQueue {
     pub.error_history = [...(pub.error_history ?? []), message];
     delete pub.resume_time;
     ctx.log.info('task failed', { task: id, error: message });
-    await this.fenced(id, token, { status: TaskStatus.Error, lease_until: null, public_state: JSON.stringify(pub), private_state: privateState });
+    if (await this.fenced(id, token, { status: TaskStatus.Error, lease_until: null, public_state: JSON.stringify(pub), private_state: privateState })) await final('error');
   }
 
   /** `retry_delay` seconds, or 0 → exponential backoff (factor 4, at most an hour). */

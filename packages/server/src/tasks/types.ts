@@ -36,13 +36,15 @@ export interface RunningTask<S = Record<string, unknown>> {
 }
 
 /** Returned by a handler: done, or suspend and run again after `resumeAfterMs` (polling phases). */
-export type StepResult = { status: 'completed' } | { status: 'suspending'; resumeAfterMs: number };
+export type StepResult = { status: 'completed' } | { status: 'canceled' } | { status: 'suspending'; resumeAfterMs: number };
 
 export interface TaskHandler<S = any> {
   type: string;
   /** Queue name: concurrency and retry settings are `queue_<queue>_*`. */
   queue: string;
   run(task: RunningTask<S>): Promise<StepResult>;
+  /** Called once when the task reached completed/error/canceled (release external resources). */
+  finalize?(ctx: Ctx, state: S, status: 'completed' | 'error' | 'canceled'): Promise<void>;
 }
 
 /** A failure that retrying cannot fix (limits, bad input): the task goes straight to `error`. */
@@ -50,5 +52,13 @@ export class CriticalTaskError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CriticalTaskError';
+  }
+}
+
+/** Abort reason for a task canceled by its owner: the run ends as `canceled`, not `error`. */
+export class TaskCanceledError extends Error {
+  constructor(message = 'Task canceled') {
+    super(message);
+    this.name = 'TaskCanceledError';
   }
 }

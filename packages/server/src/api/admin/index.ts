@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../../services/context.ts';
 import { adminAuditRoutes } from './audit.ts';
+import { adminDownloaderTestRoutes } from './downloader-test.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminUserRoutes } from './users.ts';
 import { adminPolicyRoutes } from './policies.ts';
@@ -15,6 +16,7 @@ import { adminShareRoutes } from './shares.ts';
  */
 export async function adminRoutes(api: FastifyInstance, ctx: Ctx): Promise<void> {
   await adminAuditRoutes(api, ctx);
+  await adminDownloaderTestRoutes(api, ctx);
   await adminGroupRoutes(api, ctx);
   await adminUserRoutes(api, ctx);
   await adminPolicyRoutes(api, ctx);
