@@ -81,6 +81,25 @@ for (const backend of await backends()) {
       expect(JSON.parse(entity.props!).sha256).toBe(sha256(data));
     });
 
+    it('refuses to commit chunks stored before an OS restart (they were never fsynced) and commits once they are sent again', async () => {
+      const data = randomBytes(2500);
+      const s = await createSession(alice, 'cloudreve://my/after-crash.bin', data.length);
+      const sid = s.data.session_id;
+      expect((await putChunk(alice, sid, 0, data.subarray(0, 1000))).code).toBe(0);
+      expect((await putChunk(alice, sid, 1, data.subarray(1000, 2000))).code).toBe(0);
+      // As if chunk 0 had been written during an earlier boot of the machine.
+      await ts.server.ctx.db.kysely.updateTable('upload_chunks').set({ write_id: 'aaaaaaaaaaaa.earlier-boot' })
+        .where('session_id', '=', sid).where('idx', '=', 0).execute();
+      const last = await putChunk(alice, sid, 2, data.subarray(2000));
+      expect(last.code).toBe(50004);
+      expect(last.msg).toMatch(/chunks 0 .*upload them again/);
+      expect((await list(alice, 'cloudreve://my')).find((f) => f.name === 'after-crash.bin').size).toBe(0);
+      // The session is still open: re-sending the forgotten chunk completes the upload.
+      expect((await putChunk(alice, sid, 0, data.subarray(0, 1000))).code).toBe(0);
+      expect((await list(alice, 'cloudreve://my')).find((f) => f.name === 'after-crash.bin').size).toBe(2500);
+      expect((await fetchBytes(ts, await downloadPath(alice, 'cloudreve://my/after-crash.bin'))).body.equals(data)).toBe(true);
+    });
+
     it('refuses a chunk whose Content-Digest does not match (40055) and does not count it', async () => {
       const data = randomBytes(1500);
       const s = await createSession(alice, 'cloudreve://my/digest.bin', data.length);

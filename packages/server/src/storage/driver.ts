@@ -47,7 +47,7 @@ export interface StorageDriver {
   /** A URL the client can fetch directly (S3 presign …). Absent for drivers served by us. */
   presignDownload?(key: string, opts: PresignDownloadOptions): Promise<{ url: string; expiresAt: number }>;
   /** Presigned upload targets for client-side uploads (S3 parts …). */
-  presignUpload?(handle: UploadHandle, opts: { expiresAt: number }): Promise<{ urls: string[]; completeUrl?: string }>;
+  presignUpload?(handle: UploadHandle, opts: { expiresAt: number }): Promise<{ urls: string[]; completeUrl?: string; credential?: string }>;
   /** A storage-native thumbnail URL for `key`, when the backend renders thumbnails itself. */
   thumbnail?(key: string, opts: { ext: string; width: number; height: number; expiresAt: number }): Promise<string | undefined>;
   /** A path on this machine's disk, for tools that need one (ffmpeg). Only local-like drivers. */
@@ -61,6 +61,12 @@ export interface DriverCapabilities {
   serverSideUpload: boolean;
   /** Longest lifetime of a presigned URL, seconds (0 = no presigning). */
   maxPresignTtl: number;
+  /**
+   * false when `writeChunk` returns before the bytes are on stable storage (local disk: no fsync
+   * per chunk, one at completion). Such chunks survive a killed process but not an OS crash, so a
+   * commit refuses chunks written before the current boot. Absent = true.
+   */
+  chunksSurviveOsCrash?: boolean;
 }
 
 export interface ByteRange {
@@ -88,6 +94,10 @@ export interface CreateUploadRequest {
   /** Bytes per chunk; 0 = one chunk. */
   chunkSize: number;
   contentType?: string;
+  /** When the session expires (epoch ms); backends that keep their own sessions (remote nodes) use it. */
+  expiresAt?: number;
+  /** Where a backend that receives browser uploads itself (remote node) reports completion. */
+  callbackUrl?: string;
 }
 
 /** Driver-specific upload session state; serialisable JSON, persisted by the caller. */
@@ -96,7 +106,11 @@ export interface UploadHandle {
   key: string;
   size: number;
   chunkSize: number;
-  /** Opaque per-driver fields (temp path, multipart upload id, node session …). */
+  /**
+   * Opaque per-driver fields (temp path, multipart upload id, node session …). `sha256` (hex), when
+   * set, is the digest the backend reported for the completed upload (a remote node's callback); the
+   * commit records it instead of re-reading the blob.
+   */
   state: Record<string, unknown>;
 }
 
@@ -108,9 +122,14 @@ export interface ChunkWrite {
 }
 
 export interface PresignDownloadOptions {
+  /** Unix seconds. */
   expiresAt: number;
   /** Force `Content-Disposition: attachment` with this name. */
   downloadName?: string;
+  /** Display name for inline use (backends that put the name in the URL). */
+  name?: string;
+  /** Bytes per second the backend should limit the download to (0 = unlimited), where supported. */
+  speed?: number;
 }
 
 export type StorageErrorKind = 'not_found' | 'conflict' | 'invalid_key' | 'size_mismatch' | 'io';

@@ -6,8 +6,9 @@ import type { CurrentUser } from '../services/users.ts';
 import { AppError } from '../http/errors.ts';
 import { inTx, isUniqueViolation } from '../fs/db-errors.ts';
 import { StorageError } from '../storage/driver.ts';
-import { driverFor, loadPolicy } from '../storage/policies.ts';
+import { driverFor, loadPolicy, policySettings } from '../storage/policies.ts';
 import { uuid } from '../util/random.ts';
+import { BOOT_TAG } from '../util/boot-id.ts';
 import { chunkLength, loadSession, type UploadSession } from './session-store.ts';
 import { runningHashes } from './hashes.ts';
 import { allChunksStored, commitSession, uploadExpired, type CommitResult } from './upload-commit.ts';
@@ -64,7 +65,7 @@ export async function uploadChunk(ctx: Ctx, user: CurrentUser, req: ChunkRequest
   if (s.row.committing_at !== null) throw uploadOngoing();
   const policy = await loadPolicy(ctx, s.row.storage_policy_id);
   const driver = driverFor(ctx, policy);
-  if (!driver.capabilities.serverSideUpload) throw new AppError(Code.PolicyNotAllowed, 'Storage policy does not accept uploads through this server');
+  if (!driver.capabilities.serverSideUpload && !policySettings(policy).relay) throw new AppError(Code.PolicyNotAllowed, 'Storage policy does not accept uploads through this server');
 
   const { size, chunk_size: chunkSize } = s.row;
   const index = req.index;
@@ -91,7 +92,8 @@ export async function uploadChunk(ctx: Ctx, user: CurrentUser, req: ChunkRequest
       yield buf;
     }
   }
-  const writeId = uuid();
+  // Tagged with the OS boot, so a commit can tell chunks that predate a system crash (upload-commit.ts).
+  const writeId = `${BOOT_TAG}.${uuid()}`;
   try {
     await driver.writeChunk(s.state.handle, { index, offset, length: expected, body: Readable.from(tapped(), { objectMode: false }) });
     if (wantDigest && !chunkHash!.digest().equals(wantDigest)) {

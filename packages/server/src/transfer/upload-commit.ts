@@ -13,6 +13,7 @@ import { driverFor, loadPolicy } from '../storage/policies.ts';
 import type { UserSettings } from '../services/users.ts';
 import { parseJson } from '../util/json.ts';
 import { faultPoint } from '../util/fault.ts';
+import { BOOT_TAG } from '../util/boot-id.ts';
 import { chunkCount, dropSession, loadSession, type UploadSession } from './session-store.ts';
 import { runningHashes } from './hashes.ts';
 import { cancelSession } from './upload-cancel.ts';
@@ -77,9 +78,10 @@ async function finish(ctx: Ctx, s: UploadSession): Promise<CommitResult> {
   const policy = await loadPolicy(ctx, s.row.storage_policy_id);
   const driver = driverFor(ctx, policy);
   const chunks = await ctx.db.kysely.selectFrom('upload_chunks').select(['idx', 'write_id']).where('session_id', '=', s.row.id).execute();
+  if (driver.capabilities.chunksSurviveOsCrash === false) await refuseChunksFromEarlierBoot(ctx, s, chunks);
   let sha256: string;
   try {
-    sha256 = runningHashes.take(s.row.id, s.row.size, chunks) ?? (await hashStored(ctx, driver, s));
+    sha256 = runningHashes.take(s.row.id, s.row.size, chunks) ?? reportedDigest(s) ?? (await hashStored(ctx, driver, s));
     faultPoint('upload-commit-before-publish');
     await driver.completeUpload(s.state.handle);
   } catch (e) {
@@ -124,6 +126,27 @@ async function finish(ctx: Ctx, s: UploadSession): Promise<CommitResult> {
   kickThumbnails(ctx);
   if (!result) throw new AppError(Code.ParentNotExist, 'Upload target no longer exists');
   return result;
+}
+
+/**
+ * Chunks the driver stored without fsync during an earlier OS boot may have been lost in the crash
+ * or power cut that ended it. They are forgotten (so a resumed upload sends them again) and the
+ * commit is refused with a clear message, instead of publishing a file that may contain holes.
+ */
+async function refuseChunksFromEarlierBoot(ctx: Ctx, s: UploadSession, chunks: { idx: number; write_id: string }[]): Promise<void> {
+  const stale = chunks.filter((c) => !c.write_id.startsWith(`${BOOT_TAG}.`)).map((c) => Number(c.idx));
+  if (stale.length === 0) return;
+  await inTx(ctx.db, async (trx) => {
+    await trx.deleteFrom('upload_chunks').where('session_id', '=', s.row.id).where('idx', 'in', stale).execute();
+    await trx.updateTable('upload_sessions').set({ committing_at: null }).where('id', '=', s.row.id).execute();
+  });
+  throw new AppError(Code.IOFailed, `The server restarted after chunks ${stale.join(', ')} were received and they may not have reached the disk; upload them again`);
+}
+
+/** The digest the backend reported for this upload (a remote node's callback), if any. */
+function reportedDigest(s: UploadSession): string | undefined {
+  const d = s.state.handle.state.sha256;
+  return typeof d === 'string' && /^[0-9a-f]{64}$/.test(d) ? d : undefined;
 }
 
 /** SHA-256 of the uploaded bytes, read from the driver (the in-progress upload, or the published blob after a crash). */
