@@ -324,3 +324,72 @@ async function qbCookie(qb: QbProc): Promise<string> {
   const res = await fetch(`${qb.url}/api/v2/auth/login`, { method: 'POST', body: new URLSearchParams({ username: qb.user, password: qb.password }) });
   return `SID=${/SID=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]}`;
 }
+
+describe.skipIf(!aria2.ok)(`remote download survives a server crash${aria2.ok ? '' : ` (skipped: ${aria2.why})`}`, () => {
+  it('SIGKILL mid-download: after a restart the task picks up the same aria2 job and stores every file exactly once', async () => {
+    const { childDatabase, killAllChildren, startChild } = await import('./helpers/child-server.ts');
+    const Database = (await import('better-sqlite3')).default;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crts-rdk-'));
+    const [dl, seeder, tracker] = await Promise.all([startAria2(), startAria2({ seeder: true }), startTracker()]);
+    try {
+      const db = await childDatabase(sqlite, work);
+      const env = { ...db.env, CR_SETTING_task_poll_interval: '100', CR_SETTING_task_lease_seconds: '2' };
+      const a = await startChild(work, env);
+      const ca = a.client();
+      await ca.signUpAndIn('admin@example.com');
+      const sq = new Database(path.join(work, 'cloudreve.db'));
+      sq.prepare("update nodes set settings = ? where type = 'master'").run(JSON.stringify({
+        provider: 'aria2', aria2: { server: dl.rpc, token: dl.secret, temp_path: path.join(work, 'rd-temp') }, interval: 1,
+      }));
+      sq.close();
+
+      const seedDir = fs.mkdtempSync(path.join(work, 'seed-'));
+      const files = [{ path: 'x.bin', data: randomBytes(700_000) }, { path: 'y/z.bin', data: randomBytes(500_000) }];
+      const t = makeTorrent(seedDir, 'crash', files, tracker.announce);
+      await uploadFile(ca, 'cloudreve://my/crash.torrent', t.torrent);
+      const r = await ca.post('/workflow/download', { src_file: 'cloudreve://my/crash.torrent', dst: 'cloudreve://my/crash' });
+      expect(r.code).toBe(0);
+      const id = r.data[0].id;
+      await waitTask(ca, id, (x) => x.summary?.phase === 'monitor');
+      // A slow seeder, so the server dies while data is flowing.
+      await seeder.call('aria2.addTorrent', t.torrent.toString('base64'), [], { dir: seedDir, 'max-upload-limit': '150K' });
+      for (let i = 0; ; i++) {
+        const [job] = await dl.call('aria2.tellActive', ['completedLength', 'totalLength']);
+        if (job && Number(job.completedLength) > 0) {
+          expect(Number(job.completedLength)).toBeLessThan(1_200_000);
+          break;
+        }
+        if (i > 300) throw new Error('download never started');
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      await a.kill();
+
+      const b = await startChild(work, env);
+      const cb = b.client();
+      await cb.signIn('admin@example.com');
+      const done = await waitTask(cb, id, finished, 120_000);
+      expect(done.status).toBe('completed');
+      expect(done.error_history).toBeUndefined();
+      expect(await listNames(cb, 'cloudreve://my/crash/crash')).toEqual(['x.bin', 'y']);
+      for (const [uri, data] of [['cloudreve://my/crash/crash/x.bin', files[0]!.data], ['cloudreve://my/crash/crash/y/z.bin', files[1]!.data]] as const) {
+        const info = await cb.get(`/file/info?uri=${encodeURIComponent(uri)}&extended=true`);
+        expect(info.data.extended_info.entities).toHaveLength(1);
+        const body = Buffer.from(await (await fetch(new URL(await downloadPath(cb, uri), b.url))).arrayBuffer());
+        expect(sha256(body)).toBe(sha256(data));
+      }
+      // One job only ever existed, and it is gone with its data.
+      expect(await dl.call('aria2.tellActive')).toEqual([]);
+      expect(await dl.call('aria2.tellStopped', 0, 100)).toEqual([]);
+      expect(fs.readdirSync(path.join(work, 'rd-temp'))).toEqual([]);
+      expect((await taskList(cb, 'downloaded')).map((x) => x.id)).toEqual([id]);
+      await b.kill();
+      await db.drop();
+    } finally {
+      killAllChildren();
+      dl.stop();
+      seeder.stop();
+      await tracker.close();
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
