@@ -9,6 +9,7 @@ import { adminNodeRoutes } from './nodes.ts';
 import { adminFileRoutes } from './files.ts';
 import { adminEntityRoutes } from './entities.ts';
 import { adminShareRoutes } from './shares.ts';
+import { adminQueueRoutes } from './queue.ts';
 
 /**
  * The admin API (contract 60 §4–5). Each module registers its routes with `config: ADMIN`
@@ -24,4 +25,5 @@ export async function adminRoutes(api: FastifyInstance, ctx: Ctx): Promise<void>
   await adminFileRoutes(api, ctx);
   await adminEntityRoutes(api, ctx);
   await adminShareRoutes(api, ctx);
+  await adminQueueRoutes(api, ctx);
 }
