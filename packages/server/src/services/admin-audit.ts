@@ -8,20 +8,21 @@ import type { CurrentUser } from './users.ts';
  */
 
 /** Keys whose values are never stored, whatever the caller passes in `detail`. */
-const SECRET_KEY = /pass|secret|token|credential|slave_key|access_key|private/i;
+const SECRET_KEY = /pass|secret|token|credential|slave_key|access_key/i;
 
 function redact(v: unknown, depth = 0): unknown {
   if (depth > 4 || v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.slice(0, 1000).map((x) => redact(x, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = SECRET_KEY.test(k) && x !== '' && x !== undefined ? '[redacted]' : redact(x, depth + 1);
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = SECRET_KEY.test(k) && x !== '' && x !== undefined && typeof x !== 'boolean' ? '[redacted]' : redact(x, depth + 1);
   return out;
 }
 
 /**
  * Records one admin action. `actor` is the admin (a user id, or the request's user so the client
  * address is kept); `action` a dotted verb such as `user.update`; `target` `<kind>:<id>` or
- * `<kind>` (e.g. `policy:3`, `settings`); `detail` what changed — secret-looking keys are redacted.
+ * `<kind>` (e.g. `policy:3`, `settings`); `detail` what changed — values of secret-looking keys
+ * are redacted unless boolean (use `true` for "changed").
  */
 export async function recordAdminAction(
   ctx: Ctx,

@@ -66,36 +66,61 @@ export function templateVars(ctx: Ctx, user: Pick<UserRow, 'id' | 'email' | 'nic
   };
 }
 
-/** Sends one HTML mail through the configured SMTP server; any failure is 40028. */
-export async function sendMail(ctx: Ctx, mail: Mail): Promise<void> {
-  if (!mailConfigured(ctx)) throw new AppError(Code.FailedSendEmail, 'Failed to send email: no SMTP server is configured (setting smtpHost)');
+/** SMTP connection and sender settings, as the `smtp*`/`from*` settings hold them. */
+export interface SmtpSettings {
+  smtpHost: string;
+  smtpPort: number;
+  smtpUser: string;
+  smtpPass: string;
+  /** true: implicit TLS. */
+  smtpEncryption: boolean;
+  fromAdress: string;
+  fromName: string;
+  replyTo: string;
+}
+
+export function smtpFromSettings(ctx: Ctx): SmtpSettings {
   const s = ctx.settings;
-  const user = s.get('smtpUser');
+  return {
+    smtpHost: s.get('smtpHost').trim(), smtpPort: s.int('smtpPort', 25), smtpUser: s.get('smtpUser'), smtpPass: s.get('smtpPass'),
+    smtpEncryption: s.bool('smtpEncryption'), fromAdress: s.get('fromAdress'), fromName: s.get('fromName'), replyTo: s.get('replyTo').trim(),
+  };
+}
+
+/** Sends one HTML mail through `smtp`; transport errors are thrown as they are. */
+export async function deliverMail(smtp: SmtpSettings, mail: Mail): Promise<void> {
   // One connection per mail: account mails are rare, and a fresh transport always sees the
   // current settings. Timeouts keep a dead SMTP server from holding the request.
   const transport = createTransport({
-    host: s.get('smtpHost').trim(),
-    port: s.int('smtpPort', 25),
-    secure: s.bool('smtpEncryption'),
-    auth: user ? { user, pass: s.get('smtpPass') } : undefined,
+    host: smtp.smtpHost,
+    port: smtp.smtpPort,
+    secure: smtp.smtpEncryption,
+    auth: smtp.smtpUser ? { user: smtp.smtpUser, pass: smtp.smtpPass } : undefined,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
   });
-  const replyTo = s.get('replyTo').trim();
   try {
     await transport.sendMail({
-      from: { name: s.get('fromName'), address: s.get('fromAdress') },
+      from: { name: smtp.fromName, address: smtp.fromAdress },
       to: mail.to,
-      replyTo: replyTo || undefined,
+      replyTo: smtp.replyTo || undefined,
       subject: mail.subject,
       html: mail.html,
     });
+  } finally {
+    transport.close();
+  }
+}
+
+/** Sends one HTML mail through the configured SMTP server; any failure is 40028. */
+export async function sendMail(ctx: Ctx, mail: Mail): Promise<void> {
+  if (!mailConfigured(ctx)) throw new AppError(Code.FailedSendEmail, 'Failed to send email: no SMTP server is configured (setting smtpHost)');
+  try {
+    await deliverMail(smtpFromSettings(ctx), mail);
   } catch (cause) {
     ctx.log.warn('mail delivery failed', { to_domain: mail.to.split('@')[1], error: String((cause as Error)?.message ?? cause) });
     throw new AppError(Code.FailedSendEmail, 'Failed to send email', { cause });
-  } finally {
-    transport.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { randomString } from '../util/random.ts';
 import { DEFAULT_EXPLORER_ICONS, DEFAULT_FILE_VIEWERS } from './default-viewers.ts';
+import { dashboardSettingDefaults } from './dashboard-setting-defaults.ts';
 
 const themeOptions = JSON.stringify({
   '#1976d2': {
@@ -33,6 +34,7 @@ const mailTemplate = (title: string, body: string) =>
 /** Default settings seeded once at install (values are strings, contract 00 §9). */
 export function defaultSettings(): Record<string, string> {
   return {
+    ...dashboardSettingDefaults(),
     siteURL: 'http://localhost:5212',
     siteName: 'Cloudreve',
     siteDes: 'Cloudreve',
