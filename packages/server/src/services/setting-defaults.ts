@@ -175,5 +175,7 @@ export function defaultSettings(): Record<string, string> {
     outbound_allowed_hosts: '',
     outbound_timeout: '30',
     outbound_max_body: '104857600',
+    // Remote download (src/tasks/remote-download-task.ts): queued/running downloads per user, 0 = no limit.
+    remote_download_max_running: '0',
   };
 }
