@@ -79,6 +79,19 @@ describe('route scopes over the live router', () => {
     expect(wrong, 'admin routes reachable by a normal user').toEqual([]);
   });
 
+  it('the admin storage/node/file/blob/share/queue routes are registered as admin routes', () => {
+    const admin = new Set(routes.filter((r) => r.scope === 'admin').map(label));
+    const expected = [
+      'POST /api/v4/admin/policy', 'GET /api/v4/admin/policy/:id', 'PUT /api/v4/admin/policy', 'PUT /api/v4/admin/policy/:id', 'DELETE /api/v4/admin/policy/:id', 'POST /api/v4/admin/policy/cors',
+      'POST /api/v4/admin/node', 'GET /api/v4/admin/node/:id', 'PUT /api/v4/admin/node', 'PUT /api/v4/admin/node/:id', 'DELETE /api/v4/admin/node/:id',
+      'POST /api/v4/admin/file', 'GET /api/v4/admin/file/:id', 'PUT /api/v4/admin/file/:id', 'GET /api/v4/admin/file/url/:id', 'POST /api/v4/admin/file/batch/delete',
+      'POST /api/v4/admin/entity', 'GET /api/v4/admin/entity/:id', 'GET /api/v4/admin/entity/url/:id', 'POST /api/v4/admin/entity/batch/delete',
+      'POST /api/v4/admin/share', 'GET /api/v4/admin/share/:id', 'POST /api/v4/admin/share/batch/delete',
+      'GET /api/v4/admin/queue/metrics', 'POST /api/v4/admin/queue', 'GET /api/v4/admin/queue/:id', 'POST /api/v4/admin/queue/batch/delete', 'POST /api/v4/admin/queue/cleanup',
+    ];
+    expect(expected.filter((e) => !admin.has(e)), 'admin routes missing or not admin-scoped').toEqual([]);
+  });
+
   it('the admin gate itself: 401 anonymous, 403 with empty msg for a non-admin, passes an admin', async () => {
     const ctx = ts.server.ctx;
     const { anonymousUser, loadUser } = await import('../src/services/users.ts');
