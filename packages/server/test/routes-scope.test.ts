@@ -92,6 +92,18 @@ describe('route scopes over the live router', () => {
     expect(expected.filter((e) => !admin.has(e)), 'admin routes missing or not admin-scoped').toEqual([]);
   });
 
+  it('the admin summary/settings/user/group/tool/audit routes are registered as admin routes', () => {
+    const admin = new Set(routes.filter((r) => r.scope === 'admin').map(label));
+    const expected = [
+      'GET /api/v4/admin/summary', 'POST /api/v4/admin/settings', 'PATCH /api/v4/admin/settings',
+      'POST /api/v4/admin/user', 'GET /api/v4/admin/user/:id', 'PUT /api/v4/admin/user', 'PUT /api/v4/admin/user/:id', 'POST /api/v4/admin/user/batch/delete', 'POST /api/v4/admin/user/:id/calibrate',
+      'POST /api/v4/admin/group', 'GET /api/v4/admin/group/:id', 'PUT /api/v4/admin/group', 'PUT /api/v4/admin/group/:id', 'DELETE /api/v4/admin/group/:id',
+      'POST /api/v4/admin/tool/mail', 'POST /api/v4/admin/tool/thumbExecutable', 'DELETE /api/v4/admin/tool/entityUrlCache', 'GET /api/v4/admin/tool/wopi',
+      'POST /api/v4/admin/audit',
+    ];
+    expect(expected.filter((e) => !admin.has(e)), 'admin routes missing or not admin-scoped').toEqual([]);
+  });
+
   it('the admin gate itself: 401 anonymous, 403 with empty msg for a non-admin, passes an admin', async () => {
     const ctx = ts.server.ctx;
     const { anonymousUser, loadUser } = await import('../src/services/users.ts');
