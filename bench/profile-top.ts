@@ -48,7 +48,7 @@ for (const [id, t] of self) {
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const n = byId.get(cur)!;
-    if (!n.callFrame.url.includes('/packages/server/src/')) continue;
+    if (!/\/packages\/server\/(src\/|dist\/main\.mjs)/.test(n.callFrame.url)) continue;
     const k = label(n);
     if (seen.has(k)) continue;
     seen.add(k);

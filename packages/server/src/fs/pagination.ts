@@ -35,9 +35,12 @@ const FIELDS = ['id', 'time', 'string', 'int', 'start_with_file', 'level', 'sig'
 
 const invalid = () => new AppError(Code.ParamErr, 'Invalid page token');
 
+let derived: { secret: string; key: Buffer } | undefined;
+
 function signingKey(secret: string): Buffer {
   if (typeof secret !== 'string' || secret === '') throw new TypeError('page token secret is empty');
-  return createHmac('sha256', secret).update('cloudreve-ts/page-token/v1').digest();
+  if (derived?.secret !== secret) derived = { secret, key: createHmac('sha256', secret).update('cloudreve-ts/page-token/v1').digest() };
+  return derived.key;
 }
 
 function signature(secret: string, c: PageCursor, context: string): Buffer {

@@ -260,6 +260,9 @@ function isFileSystem(s: string): s is FileSystem {
 // Go's validUserinfo set: unreserved, sub-delims, ':', '@' and '%'.
 const USERINFO_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%]*$/;
 
+/** Memoised toString() of immutable (frozen) FileUri objects. */
+const stringForms = new WeakMap<FileUri, string>();
+
 export class FileUri {
   readonly fs: FileSystem;
   readonly fsId: string | undefined;
@@ -379,7 +382,15 @@ export class FileUri {
 
   /** Appends names (each exactly one element). Throws InvalidUriError for an invalid element. */
   join(...names: string[]): FileUri {
-    return FileUri.of({ ...this.parts(), elements: [...this.elements, ...names], rawQuery: '' });
+    for (const e of names) {
+      const problem = elementProblem(e);
+      if (problem) throw new InvalidUriError(`Invalid uri: ${problem}`);
+    }
+    const child = this.with({ elements: [...this.elements, ...names], rawQuery: '' });
+    // Listings join every row's name to one parent: extend the parent's string instead of re-encoding it.
+    const base = this.rawQuery ? undefined : stringForms.get(this);
+    if (base !== undefined) stringForms.set(child, names.reduce((acc, n) => `${acc}/${encodeElement(n)}`, base));
+    return child;
   }
 
   /** Appends a `/`-separated relative path (decoded), cleaned like the URI path itself. */
@@ -425,6 +436,8 @@ export class FileUri {
 
   /** Canonical string form (elements encoded like encodeURIComponent, query kept raw). */
   toString(): string {
+    const known = stringForms.get(this);
+    if (known !== undefined) return known;
     let s = PREFIX;
     if (this.fsId !== undefined) {
       s += encodeURIComponent(this.fsId);
@@ -434,6 +447,7 @@ export class FileUri {
     s += this.fs;
     for (const e of this.elements) s += `/${encodeElement(e)}`;
     if (this.rawQuery) s += `?${this.rawQuery}`;
+    stringForms.set(this, s);
     return s;
   }
 

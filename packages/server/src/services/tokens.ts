@@ -43,10 +43,31 @@ export async function issueTokenPair(ctx: Ctx, user: UserRow, rootTokenId: strin
   }
 }
 
+/**
+ * Tokens whose signature was already checked, with the secret they were checked against. A client
+ * sends the same access token with every request; HS256 verification through WebCrypto costs more
+ * than most handlers. exp/nbf are still checked on every use, and a changed secret_key misses.
+ */
+const verified = new Map<string, { secret: string; payload: Record<string, unknown> }>();
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/** exp and nbf with zero leeway, as jose checks them. */
+function timesValid(payload: Record<string, unknown>, nowSec: number): boolean {
+  if (typeof payload.exp === 'number' && payload.exp <= nowSec) return false;
+  if (typeof payload.nbf === 'number' && payload.nbf > nowSec) return false;
+  return true;
+}
+
 /** Verifies signature, exp and nbf with zero leeway; undefined when invalid. */
 export async function verifyJwt(ctx: Ctx, token: string): Promise<Record<string, unknown> | undefined> {
+  const secret = ctx.settings.get('secret_key');
+  const nowMs = ctx.now();
+  const hit = verified.get(token);
+  if (hit && hit.secret === secret) return timesValid(hit.payload, Math.floor(nowMs / 1000)) ? hit.payload : undefined;
   try {
-    const { payload } = await jwtVerify(token, key(ctx), { algorithms: ['HS256'], currentDate: new Date(ctx.now()), clockTolerance: 0 });
+    const { payload } = await jwtVerify(token, key(ctx), { algorithms: ['HS256'], currentDate: new Date(nowMs), clockTolerance: 0 });
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { secret, payload: payload as Record<string, unknown> });
     return payload as Record<string, unknown>;
   } catch {
     return undefined;
