@@ -13,6 +13,7 @@ import { registerApiRoutes } from './api/index.ts';
 import { swaggerOptions } from './http/openapi.ts';
 import { VERSION } from './api/site.ts';
 import { webRoutes } from './http/web.ts';
+import { slaveRoutes } from './api/slave/index.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -64,15 +65,21 @@ export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes
   app.addHook('onRoute', (opts) => {
     const methods = Array.isArray(opts.method) ? opts.method : [opts.method];
     const scope = opts.config?.scope;
+    // The CORS plugin's preflight catch-all answers OPTIONS only, before any handler or auth.
+    if (opts.url === '*' && methods.every((m) => m === 'OPTIONS')) return;
     if (!opts.url.startsWith('/documentation') && (!scope || !ROUTE_SCOPES.includes(scope))) {
       throw new Error(`route ${methods.join(',')} ${opts.url} declares no caller scope (config.scope)`);
     }
     for (const m of methods) if (m !== 'HEAD') routes.push({ method: m, url: opts.url, scope });
   });
 
-  if (ctx.cfg.cors.allowOrigins.length) {
+  const slave = ctx.cfg.system.mode === 'slave';
+  // A node takes browser uploads from the master's site: any origin unless [CORS] says otherwise
+  // (requests carry a signed credential, never cookies).
+  const origins = ctx.cfg.cors.allowOrigins.length ? ctx.cfg.cors.allowOrigins : slave ? ['*'] : [];
+  if (origins.length) {
     await app.register(cors, {
-      origin: ctx.cfg.cors.allowOrigins.includes('*') ? true : ctx.cfg.cors.allowOrigins,
+      origin: origins.includes('*') ? true : origins,
       methods: ctx.cfg.cors.allowMethods,
       allowedHeaders: ctx.cfg.cors.allowHeaders,
       credentials: ctx.cfg.cors.allowCredentials,
@@ -119,6 +126,12 @@ export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).type('text/plain').send('404 page not found');
   });
+
+  if (slave) {
+    // Node mode serves only what a master and browsers need from a node.
+    await slaveRoutes(app, ctx);
+    return { app, routes };
+  }
 
   await registerApiRoutes(app, ctx);
 

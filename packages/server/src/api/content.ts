@@ -27,6 +27,7 @@ import { archiveKey, createDownloadUrls, type ArchiveSession } from '../transfer
 import { collectArchiveEntries, streamZip } from '../transfer/archive.ts';
 import { ensureThumbnail, existingThumbnail, thumbNotAvailable } from '../transfer/thumbnails.ts';
 import { updateContent } from '../transfer/update-content.ts';
+import { nativeThumbnailUrl } from '../transfer/native-thumb.ts';
 import { transferSettings } from '../transfer/settings.ts';
 
 const Uri = Type.String({ minLength: 1, maxLength: 65536 });
@@ -73,6 +74,8 @@ export async function contentRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
   }, async (req) => {
     const target = await fm.get(req.user, req.query.uri);
     if (Number(target.file.type) !== FileType.File) throw thumbNotAvailable();
+    const native = await nativeThumbnailUrl(ctx, target.file);
+    if (native) return ok({ url: native.url, expires: formatTime(native.expiresAt) });
     let thumb = await existingThumbnail(ctx, target.file.id);
     if (!thumb) {
       if (!target.nav.caps.has(Cap.GenerateThumb)) throw thumbNotAvailable();

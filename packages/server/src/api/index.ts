@@ -7,6 +7,7 @@ import { accountRoutes } from './account.ts';
 import { userRoutes } from './user.ts';
 import { fileRoutes } from './file.ts';
 import { uploadRoutes } from './upload.ts';
+import { remoteCallbackRoutes } from './callback-remote.ts';
 import { contentRoutes } from './content.ts';
 import { deviceRoutes } from './devices.ts';
 import { shareRoutes } from './share.ts';
@@ -31,6 +32,7 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await userRoutes(api, ctx);
     await fileRoutes(api, ctx);
     await uploadRoutes(api, ctx);
+    await remoteCallbackRoutes(api, ctx);
     await contentRoutes(api, ctx);
     await deviceRoutes(api, ctx);
     await shareRoutes(api, ctx);

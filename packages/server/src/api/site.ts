@@ -5,8 +5,9 @@ import type { Ctx } from '../services/context.ts';
 import { ok } from '../http/envelope.ts';
 import { typed } from './typed.ts';
 import { siteConfigSection } from '../services/site-config.ts';
+import { VERSION } from '../util/version.ts';
 
-export const VERSION = '4.0.0';
+export { VERSION };
 
 /** Site information (contract 10 §3). The captcha route lives in captcha.ts. */
 export async function siteRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {

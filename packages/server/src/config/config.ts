@@ -233,7 +233,6 @@ export function ineffectiveKeys(cfg: Config): string[] {
   const r = cfg.raw;
   if (r.SSL!.CertPath || r.SSL!.KeyPath) out.push('SSL.CertPath/KeyPath: TLS is not served by cloudreve-ts; terminate TLS in a reverse proxy');
   if (r.UnixSocket!.Listen) out.push('UnixSocket.Listen: listening on a Unix socket is not supported; the server listens on System.Listen');
-  if (cfg.system.mode === 'slave') out.push('System.Mode = slave: node mode is not available yet; running as master');
   if (cfg.database.unixSocket) out.push('Database.UnixSocket: not supported; connecting to Database.Host over TCP');
   return out;
 }

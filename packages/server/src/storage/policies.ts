@@ -7,6 +7,7 @@ import { AppError } from '../http/errors.ts';
 import { parseJson } from '../util/json.ts';
 import type { StorageDriver } from './driver.ts';
 import { LocalDriver } from './local/local-driver.ts';
+import { RemoteDriver } from './remote/remote-driver.ts';
 
 export type PolicyRow = Selectable<StoragePoliciesTable>;
 
@@ -57,6 +58,9 @@ export function driverFor(ctx: Ctx, policy: PolicyRow): StorageDriver {
   switch (policy.type) {
     case 'local':
       driver = new LocalDriver(localDirs(ctx));
+      break;
+    case 'remote':
+      driver = new RemoteDriver(ctx, { id: policy.id, node_id: policy.node_id === null ? null : Number(policy.node_id) });
       break;
     default:
       throw new AppError(Code.PolicyNotAllowed, `Storage policy type "${policy.type}" is not supported by this server`);

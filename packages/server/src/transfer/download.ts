@@ -14,6 +14,7 @@ import { formatTime } from '../util/time.ts';
 import { uuid } from '../util/random.ts';
 import { archiveUrl, entityUrl, type SignedUrl } from './download-url.ts';
 import { transferSettings } from './settings.ts';
+import { presignedEntityUrl } from './presigned-url.ts';
 
 export interface UrlRequest {
   uris: string[];
@@ -80,10 +81,10 @@ export async function createDownloadUrls(ctx: Ctx, user: CurrentUser, req: UrlRe
     if (!entity && meta && MetaKey.UploadSessionId in meta) throw entityNotExist('File is being uploaded');
     await r.nav.beforeDownload?.(r.file);
     const name = entityDisplayName(r.nav.displayName(r.file, meta), entity);
-    return entityUrl(ctx, {
-      entityId: entity?.id ?? 0, name, speed: Math.max(0, Number(user.group.speed_limit) || 0), download: !!req.download,
-      siteUrl, noCache: req.no_cache,
-    });
+    const speed = Math.max(0, Number(user.group.speed_limit) || 0);
+    const direct = entity ? await presignedEntityUrl(ctx, entity, { name, speed, download: !!req.download }) : undefined;
+    if (direct) return direct;
+    return entityUrl(ctx, { entityId: entity?.id ?? 0, name, speed, download: !!req.download, siteUrl, noCache: req.no_cache });
   };
 
   let results: (SignedUrl | undefined)[];

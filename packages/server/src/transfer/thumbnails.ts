@@ -56,6 +56,8 @@ async function generate(ctx: Ctx, file: FileRow): Promise<EntityRow> {
   }
   const policy = await loadPolicy(ctx, Number(source.storage_policy_id));
   const driver = driverFor(ctx, policy);
+  // Backends that render thumbnails themselves (remote nodes) are asked directly (native-thumb.ts).
+  if (driver.thumbnail) throw thumbNotAvailable('Thumbnails are rendered by the storage backend');
   const maxSrc = Number(policySettings(policy).thumb_max_size ?? 0);
   if (maxSrc > 0 && Number(source.size) > maxSrc) {
     await disable(ctx, file.id);

@@ -23,6 +23,7 @@ import { randomString, uuid } from '../util/random.ts';
 import { loadSession, type SessionState, type UploadSession } from './session-store.ts';
 import { cancelSession } from './upload-cancel.ts';
 import { transferSettings } from './settings.ts';
+import { siteBaseUrl } from '../services/share-serialize.ts';
 
 /** Body of PUT /file/upload (contract 30 §1.2). */
 export type CreateUploadRequest = UploadSessionRequest;
@@ -36,6 +37,10 @@ export interface UploadSessionResponse {
   storage_policy?: WirePolicy;
   uri: string;
   callback_secret: string;
+  /** Where the client sends chunks itself (remote node …); absent = this server. */
+  upload_urls?: string[];
+  credential?: string;
+  completeURL?: string;
 }
 
 export interface CreateOptions {
@@ -112,24 +117,30 @@ export async function createUploadSession(ctx: Ctx, user: CurrentUser, req: Crea
     const id = uuid();
     const now = ctx.now();
     const chunkSize = opts.chunkSize ?? Math.max(0, Number(settings.chunk_size ?? DEFAULT_CHUNK_SIZE));
+    const callbackSecret = randomString(32);
+    const expiresAt = now + ts.uploadSessionTimeout * 1000;
+    // Backends that take browser uploads themselves (remote nodes) report completion here; relayed
+    // uploads are completed by this server on the last chunk instead.
+    const relay = !driver.capabilities.serverSideUpload && !!settings.relay;
+    const callbackUrl = driver.presignUpload && !relay ? `${siteBaseUrl(ctx)}/api/v4/callback/${policy.type}/${id}/${callbackSecret}` : undefined;
     const folderPath = '/' + uri.elements.slice(0, -1).join('/');
     let key = generateSavePath({ dirRule: policy.dir_name_rule, fileRule: policy.file_name_rule, userId: nav.owner.row.id, folderPath, originName: uri.name, now });
     try {
       // Rules without a random part give a new version the key of the old one: never share a blob key.
       if (await driver.stat(key)) key = uniqueKey(key);
-      handle = await driver.createUpload({ id, key, size: req.size, chunkSize: chunkSize >= req.size ? 0 : chunkSize, contentType: req.mime_type });
+      const effectiveChunk = relay || chunkSize >= req.size ? 0 : chunkSize;
+      handle = await driver.createUpload({ id, key, size: req.size, chunkSize: effectiveChunk, contentType: req.mime_type, expiresAt, callbackUrl });
     } catch (e) {
       if (e instanceof StorageError && e.kind === 'invalid_key') throw new AppError(Code.IllegalObjectName, 'This name cannot be stored by the storage policy');
       throw e;
     }
     const state: SessionState = {
-      handle, entityType, createdFile: !r.file, callbackSecret: randomString(32), lockToken: lock.tokens[0], lockPath: fm.lockRequest(r, 'upload').path,
+      handle, entityType, createdFile: !r.file, callbackSecret, lockToken: lock.tokens[0], lockPath: fm.lockRequest(r, 'upload').path,
     };
     if (req.last_modified && Number.isSafeInteger(req.last_modified) && req.last_modified > 0) state.lastModified = req.last_modified;
     if (req.mime_type) state.mimeType = req.mime_type;
     const userMeta = metaPatches.filter((p) => !p.remove);
     if (userMeta.length) state.metadata = Object.fromEntries(userMeta.map((p) => [p.key, p.value ?? '']));
-    const expiresAt = now + ts.uploadSessionTimeout * 1000;
 
     const session = await inTx(ctx.db, async (trx) => {
       let file = r.file;
@@ -208,6 +219,14 @@ export async function sessionResponse(ctx: Ctx, s: UploadSession): Promise<Uploa
   };
   const p = policies.get(s.row.storage_policy_id);
   if (p) out.storage_policy = p;
+  const policy = await loadPolicy(ctx, s.row.storage_policy_id);
+  const driver = driverFor(ctx, policy);
+  if (driver.presignUpload && !(!driver.capabilities.serverSideUpload && policySettings(policy).relay)) {
+    const signed = await driver.presignUpload(s.state.handle, { expiresAt: Math.floor(s.row.expires_at / 1000) });
+    out.upload_urls = signed.urls;
+    if (signed.credential) out.credential = signed.credential;
+    if (signed.completeUrl) out.completeURL = signed.completeUrl;
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@ import { adminSettingsRoutes } from './settings.ts';
 import { adminToolRoutes } from './tools.ts';
 import { adminPolicyRoutes } from './policies.ts';
 import { adminNodeRoutes } from './nodes.ts';
+import { adminNodeTestRoutes } from './node-test.ts';
 import { adminFileRoutes } from './files.ts';
 import { adminEntityRoutes } from './entities.ts';
 import { adminShareRoutes } from './shares.ts';
@@ -28,6 +29,7 @@ export async function adminRoutes(api: FastifyInstance, ctx: Ctx): Promise<void>
   await adminToolRoutes(api, ctx);
   await adminPolicyRoutes(api, ctx);
   await adminNodeRoutes(api, ctx);
+  await adminNodeTestRoutes(api, ctx);
   await adminFileRoutes(api, ctx);
   await adminEntityRoutes(api, ctx);
   await adminShareRoutes(api, ctx);
