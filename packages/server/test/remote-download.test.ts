@@ -234,6 +234,39 @@ describe.skipIf(!aria2.ok)(`remote download with aria2${aria2.ok ? '' : ` (skipp
     }
   }, 60_000);
 
+  it('selected files larger than the free quota, or refused by the policy name rules, end the task with an error and no leftovers', async () => {
+    const k = ts.server.ctx.db.kysely;
+    const seedDir = fs.mkdtempSync(path.join(work, 'seed-'));
+    const t = makeTorrent(seedDir, 'huge', [{ path: 'h1.bin', data: randomBytes(150_000) }, { path: 'h2.bin', data: randomBytes(150_000) }], tracker.announce);
+    await uploadFile(admin, 'cloudreve://my/torrents/huge.torrent', t.torrent);
+    const used = Number((await k.selectFrom('users').select('storage').where('email', '=', 'admin@example.com').executeTakeFirstOrThrow()).storage);
+    const g = await k.selectFrom('groups').select('max_storage').where('id', '=', 1).executeTakeFirstOrThrow();
+    await k.updateTable('groups').set({ max_storage: used + 200_000 }).where('id', '=', 1).execute();
+    try {
+      const r = await admin.post('/workflow/download', { src_file: 'cloudreve://my/torrents/huge.torrent', dst: 'cloudreve://my/huge' });
+      expect(r.code).toBe(0);
+      const done = await waitTask(admin, r.data[0].id, finished);
+      expect(done.status).toBe('error');
+      expect(done.error).toMatch(/Insufficient capacity/);
+      expect(done.retry_count).toBeUndefined();
+    } finally {
+      await k.updateTable('groups').set({ max_storage: g.max_storage }).where('id', '=', 1).execute();
+    }
+    const p = await k.selectFrom('storage_policies').select('settings').where('id', '=', 1).executeTakeFirstOrThrow();
+    await k.updateTable('storage_policies').set({ settings: JSON.stringify({ ...JSON.parse(p.settings), file_type: ['txt'] }) }).where('id', '=', 1).execute();
+    try {
+      const r = await admin.post('/workflow/download', { src_file: 'cloudreve://my/torrents/huge.torrent', dst: 'cloudreve://my/huge' });
+      const done = await waitTask(admin, r.data[0].id, finished);
+      expect(done.status).toBe('error');
+      expect(done.error).toMatch(/extension is not allowed/);
+    } finally {
+      await k.updateTable('storage_policies').set({ settings: p.settings }).where('id', '=', 1).execute();
+    }
+    expect(await listNames(admin, 'cloudreve://my/huge')).toEqual([]);
+    expect(await dl.call('aria2.tellActive')).toEqual([]);
+    expect(fs.readdirSync(path.join(work, 'temp'))).toEqual([]);
+  }, 60_000);
+
   it('admin downloader test: aria2 version, wrong secret → 40001', async () => {
     const okRes = await admin.post('/admin/node/test/downloader', { node: { settings: { provider: 'aria2', aria2: { server: dl.rpc, token: dl.secret } } } });
     expect(okRes.code).toBe(0);
@@ -333,7 +366,7 @@ describe.skipIf(!aria2.ok)(`remote download survives a server crash${aria2.ok ? 
     const [dl, seeder, tracker] = await Promise.all([startAria2(), startAria2({ seeder: true }), startTracker()]);
     try {
       const db = await childDatabase(sqlite, work);
-      const env = { ...db.env, CR_SETTING_task_poll_interval: '100', CR_SETTING_task_lease_seconds: '2' };
+      const env = { ...db.env, CR_SETTING_task_poll_interval: '100', CR_SETTING_task_lease_seconds: '2', CR_SETTING_outbound_allowed_hosts: '127.0.0.1' };
       const a = await startChild(work, env);
       const ca = a.client();
       await ca.signUpAndIn('admin@example.com');
@@ -382,7 +415,29 @@ describe.skipIf(!aria2.ok)(`remote download survives a server crash${aria2.ok ? 
       expect(await dl.call('aria2.tellStopped', 0, 100)).toEqual([]);
       expect(fs.readdirSync(path.join(work, 'rd-temp'))).toEqual([]);
       expect((await taskList(cb, 'downloaded')).map((x) => x.id)).toEqual([id]);
-      await b.kill();
+
+      // Killed while moving the finished download into dst: the restarted task stores it once.
+      const big = randomBytes(64 * 1024 * 1024);
+      const web = await fileServer(big);
+      try {
+        const r2 = await cb.post('/workflow/download', { src: [web.url], dst: 'cloudreve://my/big' });
+        expect(r2.code).toBe(0);
+        await waitTask(cb, r2.data[0].id, (x) => x.summary?.phase === 'transfer' || finished(x), 60_000);
+        await b.kill();
+        const third = await startChild(work, env);
+        const c3 = third.client();
+        await c3.signIn('admin@example.com');
+        const done2 = await waitTask(c3, r2.data[0].id, finished, 120_000);
+        expect(done2.status).toBe('completed');
+        expect(await listNames(c3, 'cloudreve://my/big')).toEqual(['data.bin']);
+        const info = await c3.get(`/file/info?uri=${encodeURIComponent('cloudreve://my/big/data.bin')}&extended=true`);
+        expect(info.data.extended_info.entities).toHaveLength(1);
+        const body = Buffer.from(await (await fetch(new URL(await downloadPath(c3, 'cloudreve://my/big/data.bin'), c3.base))).arrayBuffer());
+        expect(sha256(body)).toBe(sha256(big));
+        expect(fs.readdirSync(path.join(work, 'rd-temp'))).toEqual([]);
+      } finally {
+        await web.close();
+      }
       await db.drop();
     } finally {
       killAllChildren();

@@ -128,6 +128,7 @@ async function transfer(task: RunningTask<RemoteDownloadState>, user: CurrentUse
   if (s.upload) {
     // Interrupted mid-upload: a committed session means that file is stored; otherwise drop it.
     const live = await loadSession(ctx.db.kysely, s.upload.session_id);
+    ctx.log.warn('remote download: resuming after an interrupted upload', { task: task.id, committed: !live });
     if (live) {
       if (live.row.committing_at === null) await discardSession(ctx, s.upload.session_id);
     } else {
