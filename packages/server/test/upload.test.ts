@@ -7,7 +7,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 import type { Client } from './helpers/client.ts';
 import { createSession, downloadPath, fetchBytes, putChunk, rawRequest, setPolicy, sha256, uploadFile } from './helpers/transfer.ts';
 import { sweepUploads } from '../src/transfer/sweeper.ts';
-import { recycleEntities } from '../src/transfer/recycler.ts';
+import { drainEntities, recycleEntities } from '../src/transfer/recycler.ts';
 
 const enc = encodeURIComponent;
 
@@ -288,6 +288,23 @@ for (const backend of await backends()) {
       await recycleEntities(ts.server.ctx);
       expect(fs.existsSync(blob)).toBe(false);
       expect(await k.selectFrom('entities').select('id').where('id', '=', e.id).executeTakeFirst()).toBeUndefined();
+    });
+
+    it('drains many unreferenced blobs in one background run, in batches, keeping a blob that is still linked', async () => {
+      const k = ts.server.ctx.db.kysely;
+      for (let i = 0; i < 12; i++) await uploadFile(bob, `cloudreve://my/drain/f${i}.bin`, Buffer.from(`blob ${i}`));
+      // A copy links f0's blob from a second file, so it must survive the folder's deletion.
+      expect((await bob.post('/file/move', { uris: ['cloudreve://my/drain/f0.bin'], dst: 'cloudreve://my', copy: true })).code).toBe(0);
+      const rows = await k.selectFrom('entities').selectAll().where('source', 'like', '%/drain/%').execute();
+      expect(rows).toHaveLength(12);
+      expect((await bob.delete('/file', { uris: ['cloudreve://my/drain'], skip_soft_delete: true })).code).toBe(0);
+      expect(await drainEntities(ts.server.ctx, 20_000, 5)).toBe(11);
+      for (const e of rows) {
+        const kept = e.source.endsWith('f0.bin');
+        expect(fs.existsSync(path.join(ts.dataDir, 'uploads', e.source))).toBe(kept);
+        expect(!!(await k.selectFrom('entities').select('id').where('id', '=', e.id).executeTakeFirst())).toBe(kept);
+      }
+      expect((await fetchBytes(ts, await downloadPath(bob, 'cloudreve://my/f0.bin'))).body.toString()).toBe('blob 0');
     });
 
     it('deleting a file that is being uploaded ends its session', async () => {

@@ -1,5 +1,5 @@
 import type { Ctx } from '../services/context.ts';
-import { recycleEntities } from './recycler.ts';
+import { drainEntities } from './recycler.ts';
 import { sweepUploads } from './sweeper.ts';
 import { runThumbnailTasks } from './thumb-worker.ts';
 
@@ -29,7 +29,7 @@ export function startTransferBackground(ctx: Ctx): Background {
   const seconds = (name: string, def: number) => Math.max(1, ctx.settings.int(name, def)) * 1000;
   const jobs: Job[] = [
     { name: 'upload sweeper', everyMs: seconds('upload_sweep_interval', 60), run: () => sweepUploads(ctx) },
-    { name: 'entity recycler', everyMs: seconds('entity_recycle_interval', 30), run: () => recycleEntities(ctx) },
+    { name: 'entity recycler', everyMs: seconds('entity_recycle_interval', 30), run: () => drainEntities(ctx) },
     { name: 'thumbnail queue', everyMs: seconds('thumb_queue_interval', 5), run: () => runThumbnailTasks(ctx) },
   ];
   const running = new Map<Job, Promise<void>>();

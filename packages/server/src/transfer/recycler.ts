@@ -17,21 +17,43 @@ export async function recycleEntities(ctx: Ctx, opts: { batch?: number; ids?: nu
     .where('reference_count', '<=', 0);
   if (opts.ids) q = q.where('id', 'in', opts.ids.length ? opts.ids : [0]);
   const rows = await q.orderBy('id').limit(opts.batch ?? 200).execute();
-  let done = 0;
+  for (const e of rows) if (e.upload_session_id) await discardSession(ctx, e.upload_session_id);
+  if (rows.length === 0) return 0;
+  const ids = rows.map((e) => Number(e.id));
+  // One statement for the batch; rows that gained a link meanwhile survive and keep their blob.
+  const survivors = await inTx(ctx.db, async (trx) => {
+    await trx.deleteFrom('entities').where('id', 'in', ids).where('reference_count', '<=', 0).execute();
+    return new Set((await trx.selectFrom('entities').select('id').where('id', 'in', ids).execute()).map((r) => Number(r.id)));
+  });
+  const byPolicy = new Map<number, string[]>();
   for (const e of rows) {
-    if (e.upload_session_id) await discardSession(ctx, e.upload_session_id);
-    const del = await ctx.db.kysely.deleteFrom('entities').where('id', '=', Number(e.id)).where('reference_count', '<=', 0).executeTakeFirst();
-    if (Number(del.numDeletedRows) === 0) continue;
-    done++;
+    if (survivors.has(Number(e.id))) continue;
+    const policyId = Number(e.storage_policy_id);
+    byPolicy.set(policyId, [...(byPolicy.get(policyId) ?? []), e.source]);
+  }
+  for (const [policyId, keys] of byPolicy) {
     try {
-      const driver = driverFor(ctx, await loadPolicy(ctx, Number(e.storage_policy_id)));
-      const failed = await driver.delete([e.source]);
-      if (failed.length) ctx.log.warn('recycler: blob could not be deleted', { entity: Number(e.id) });
+      const failed = await driverFor(ctx, await loadPolicy(ctx, policyId)).delete(keys);
+      if (failed.length) ctx.log.warn('recycler: blobs could not be deleted', { policy: policyId, count: failed.length });
     } catch (err) {
-      ctx.log.warn('recycler: blob could not be deleted', { entity: Number(e.id), error: String((err as Error)?.message ?? err) });
+      ctx.log.warn('recycler: blobs could not be deleted', { policy: policyId, count: keys.length, error: String((err as Error)?.message ?? err) });
     }
   }
-  return done;
+  return rows.length - survivors.size;
+}
+
+/**
+ * Recycles batch after batch until nothing is left or `budgetMs` has passed (the background job:
+ * deleting a folder of 100,000 files frees its blobs in one run instead of 200 every interval).
+ */
+export async function drainEntities(ctx: Ctx, budgetMs = 20_000, batch = 500): Promise<number> {
+  const until = Date.now() + budgetMs;
+  let total = 0;
+  for (;;) {
+    const n = await recycleEntities(ctx, { batch });
+    total += n;
+    if (n < batch || Date.now() >= until) return total;
+  }
 }
 
 /** Ends an upload session whose placeholder is no longer referenced (its file was deleted). */
