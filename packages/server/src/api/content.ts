@@ -29,6 +29,7 @@ import { ensureThumbnail, existingThumbnail, thumbNotAvailable } from '../transf
 import { updateContent } from '../transfer/update-content.ts';
 import { nativeThumbnailUrl } from '../transfer/native-thumb.ts';
 import { transferSettings } from '../transfer/settings.ts';
+import { presignedEntityUrl } from '../transfer/presigned-url.ts';
 
 const Uri = Type.String({ minLength: 1, maxLength: 65536 });
 
@@ -84,9 +85,10 @@ export async function contentRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
     const meta = (await metadata.loadPublic(ctx.db.kysely, [target.file.id])).get(target.file.id);
     if (meta && MetaKey.ThumbDisabled in meta) throw thumbNotAvailable();
     const ext = (JSON.parse(thumb.props ?? '{}') as { ext?: string }).ext ?? 'jpg';
-    const url = await entityUrl(ctx, {
-      entityId: thumb.id, name: `${target.nav.displayName(target.file, meta)}.${ext}`, speed: 0, download: false, siteUrl: siteBaseUrl(ctx, hostOf(req)),
-    });
+    const name = `${target.nav.displayName(target.file, meta)}.${ext}`;
+    // Thumbnails in a bucket are fetched from it directly (presigned), like downloads.
+    const url = await presignedEntityUrl(ctx, thumb, { name, speed: 0, download: false })
+      ?? await entityUrl(ctx, { entityId: thumb.id, name, speed: 0, download: false, siteUrl: siteBaseUrl(ctx, hostOf(req)) });
     return ok({ url: url.url, expires: formatTime(url.expiresAt) });
   });
 

@@ -7,6 +7,7 @@ import { accountRoutes } from './account.ts';
 import { userRoutes } from './user.ts';
 import { fileRoutes } from './file.ts';
 import { uploadRoutes } from './upload.ts';
+import { cloudCallbackRoutes } from './callback-cloud.ts';
 import { remoteCallbackRoutes } from './callback-remote.ts';
 import { contentRoutes } from './content.ts';
 import { deviceRoutes } from './devices.ts';
@@ -32,6 +33,7 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await userRoutes(api, ctx);
     await fileRoutes(api, ctx);
     await uploadRoutes(api, ctx);
+    await cloudCallbackRoutes(api, ctx);
     await remoteCallbackRoutes(api, ctx);
     await contentRoutes(api, ctx);
     await deviceRoutes(api, ctx);

@@ -7,6 +7,8 @@ import { AppError } from '../http/errors.ts';
 import { parseJson } from '../util/json.ts';
 import type { StorageDriver } from './driver.ts';
 import { LocalDriver } from './local/local-driver.ts';
+import { S3Driver } from './s3/s3-driver.ts';
+import { s3Config } from './s3/config.ts';
 import { RemoteDriver } from './remote/remote-driver.ts';
 
 export type PolicyRow = Selectable<StoragePoliciesTable>;
@@ -61,6 +63,9 @@ export function driverFor(ctx: Ctx, policy: PolicyRow): StorageDriver {
       break;
     case 'remote':
       driver = new RemoteDriver(ctx, { id: policy.id, node_id: policy.node_id === null ? null : Number(policy.node_id) });
+      break;
+    case 's3': case 'ks3': case 'cos': case 'oss': case 'obs':
+      driver = new S3Driver({ ...s3Config(policy, policySettings(policy)), stagingDir: path.join(ctx.cfg.dataDir, 'temp', 's3-relay', String(policy.id)), now: () => ctx.now() });
       break;
     default:
       throw new AppError(Code.PolicyNotAllowed, `Storage policy type "${policy.type}" is not supported by this server`);

@@ -79,9 +79,12 @@ async function finish(ctx: Ctx, s: UploadSession): Promise<CommitResult> {
   const driver = driverFor(ctx, policy);
   const chunks = await ctx.db.kysely.selectFrom('upload_chunks').select(['idx', 'write_id']).where('session_id', '=', s.row.id).execute();
   if (driver.capabilities.chunksSurviveOsCrash === false) await refuseChunksFromEarlierBoot(ctx, s, chunks);
-  let sha256: string;
+  let sha256: string | undefined;
   try {
-    sha256 = runningHashes.take(s.row.id, s.row.size, chunks) ?? reportedDigest(s) ?? (await hashStored(ctx, driver, s));
+    // Bytes a client sent straight to a bucket never passed through us: reading them all back just
+    // to hash them would double the transfer, so such blobs have no recorded digest (like CE).
+    sha256 = runningHashes.take(s.row.id, s.row.size, chunks) ?? reportedDigest(s)
+      ?? (driver.capabilities.serverSideUpload || !driver.presignUpload ? await hashStored(ctx, driver, s) : undefined);
     faultPoint('upload-commit-before-publish');
     await driver.completeUpload(s.state.handle);
   } catch (e) {
@@ -107,7 +110,7 @@ async function finish(ctx: Ctx, s: UploadSession): Promise<CommitResult> {
     }
     const now = ctx.now();
     const stamp = live.state.lastModified ?? now;
-    const props = { ...parseJson<Record<string, unknown>>(entity.props, {}), sha256 };
+    const props = { ...parseJson<Record<string, unknown>>(entity.props, {}), ...(sha256 ? { sha256 } : {}) };
     await trx.updateTable('entities').set({ upload_session_id: null, props: JSON.stringify(props), updated_at: stamp })
       .where('id', '=', entity.id).execute();
     if (Number(entity.type) === EntityType.Version) {

@@ -128,7 +128,9 @@ export async function createUploadSession(ctx: Ctx, user: CurrentUser, req: Crea
     try {
       // Rules without a random part give a new version the key of the old one: never share a blob key.
       if (await driver.stat(key)) key = uniqueKey(key);
-      const effectiveChunk = relay || chunkSize >= req.size ? 0 : chunkSize;
+      // Relayed cloud uploads arrive in one request (contract 30 §1.5: chunk_size forced to 0).
+      const relayed = relay || (!!settings.relay && policy.type !== 'local');
+      const effectiveChunk = relayed || chunkSize >= req.size ? 0 : chunkSize;
       handle = await driver.createUpload({ id, key, size: req.size, chunkSize: effectiveChunk, contentType: req.mime_type, expiresAt, callbackUrl });
     } catch (e) {
       if (e instanceof StorageError && e.kind === 'invalid_key') throw new AppError(Code.IllegalObjectName, 'This name cannot be stored by the storage policy');
@@ -211,7 +213,8 @@ export async function sessionResponse(ctx: Ctx, s: UploadSession): Promise<Uploa
   const policies = await loadPolicies(ctx, ctx.db.kysely, [s.row.storage_policy_id]);
   const out: UploadSessionResponse = {
     session_id: s.row.id,
-    upload_id: '',
+    // The multipart upload id of cloud policies (S3 family); "" otherwise.
+    upload_id: typeof s.state.handle.state.uploadId === 'string' ? s.state.handle.state.uploadId : '',
     chunk_size: s.row.chunk_size,
     expires: Math.floor(s.row.expires_at / 1000),
     uri: s.row.uri,
