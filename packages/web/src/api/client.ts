@@ -72,6 +72,8 @@ class SessionStore {
 
 export interface RequestOptions {
   body?: unknown;
+  /** Raw bytes sent as application/octet-stream instead of a JSON body (PUT /file/content). */
+  rawBody?: Blob | string;
   query?: Record<string, string | number | boolean | undefined>;
   signal?: AbortSignal;
   /** Send the Bearer token (default true). Session endpoints send none. */
@@ -114,12 +116,13 @@ export class ApiClient {
     const headers: Record<string, string> = {};
     if (token) headers.Authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    else if (opts.rawBody !== undefined) headers['Content-Type'] = 'application/octet-stream';
     let res: Response;
     try {
       res = await fetch(this.base + path + queryString(opts.query), {
         method,
         headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        body: opts.body === undefined ? opts.rawBody : JSON.stringify(opts.body),
         signal: opts.signal,
       });
     } catch (e) {

@@ -32,6 +32,8 @@ import { ConfirmDialog, NameDialog } from './dialogs.tsx';
 import { useFileActions } from './useFileActions.ts';
 import { useFolder, type Sort, type SortField } from './useFolder.ts';
 import { useSelection } from './useSelection.ts';
+import { FileGrid } from './FileGrid.tsx';
+import { useExplorerExtras } from './useExplorerExtras.tsx';
 
 type DialogState =
   | { kind: 'newFolder' }
@@ -85,6 +87,7 @@ export function Explorer() {
   const actions = useFileActions(uri, folder);
   const queue = useUploadQueue();
   const caps = useMemo(() => new Boolset(folder.props?.capability), [folder.props?.capability]);
+  const extras = useExplorerExtras({ uri, mode, items: folder.items, caps, selected: sel.selectedItems, replaceItem: folder.replaceItem, download: (f) => void actions.download(f) });
   const [dialog, setDialog] = useState<DialogState>(null);
   const [menu, setMenu] = useState<MenuState | null>(null);
   const [uploadMenu, setUploadMenu] = useState<HTMLElement | null>(null);
@@ -94,8 +97,8 @@ export function Explorer() {
   const folderInput = useRef<HTMLInputElement>(null);
 
   const folderName = mode === 'trash' ? t('nav.trash') : parsed?.segments.at(-1) ?? t('nav.myFiles');
-  const canUpload = mode === 'files' && caps.has(Capability.UploadFile);
-  const canCreate = mode === 'files' && caps.has(Capability.CreateFile);
+  const canUpload = mode === 'files' && !extras.searching && caps.has(Capability.UploadFile);
+  const canCreate = mode === 'files' && !extras.searching && caps.has(Capability.CreateFile);
   const selected = sel.selectedItems;
   const single = selected.length === 1 ? selected[0]! : undefined;
   const { clear: clearSelection, ensureSelected, click: clickRow, selectAll, moveFocus } = sel;
@@ -124,9 +127,9 @@ export function Explorer() {
       if (!file?.path) return;
       if (file.type === FileKind.Folder) {
         if (caps.has(Capability.EnterFolder)) openFolder(file.path);
-      } else if (caps.has(Capability.DownloadFile)) void actions.download([file]);
+      } else if (!extras.openPreview(file) && caps.has(Capability.DownloadFile)) void actions.download([file]);
     },
-    [caps, openFolder, actions],
+    [caps, openFolder, actions, extras.openPreview],
   );
 
   const requestDelete = useCallback(
@@ -143,13 +146,14 @@ export function Explorer() {
   // Keyboard: Enter open, F2 rename, Delete, Ctrl/⌘+A, arrows, Escape — not while typing or in a
   // dialog or menu. One listener reads the latest state through a ref, so a key pressed right after
   // a re-render never meets an outdated handler.
-  const keyState = useRef({ blocked: false, selected, single, focusItem: undefined as FileResponse | undefined, renameOk: false });
+  const keyState = useRef({ blocked: false, selected, single, focusItem: undefined as FileResponse | undefined, renameOk: false, gridColumns: 0 });
   keyState.current = {
     blocked: Boolean(dialog || menu || uploadMenu),
     selected,
     single,
     focusItem: sel.focus !== null ? folder.items[sel.focus] : undefined,
     renameOk: mode === 'files' && caps.has(Capability.RenameFile),
+    gridColumns: extras.layout === 'grid' ? extras.columns : 0,
   };
   const keyActions = useRef({ open, requestDelete, selectAll, clearSelection, moveFocus, rename: (file: FileResponse) => setDialog({ kind: 'rename', file }) });
   keyActions.current = { open, requestDelete, selectAll, clearSelection, moveFocus, rename: (file: FileResponse) => setDialog({ kind: 'rename', file }) };
@@ -177,7 +181,10 @@ export function Explorer() {
       } else if (e.key === 'Escape') act.clearSelection();
       else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
         e.preventDefault();
-        act.moveFocus(e.key === 'ArrowDown' ? 1 : -1, e.shiftKey);
+        act.moveFocus((e.key === 'ArrowDown' ? 1 : -1) * (state.gridColumns || 1), e.shiftKey);
+      } else if (state.gridColumns && (e.key === 'ArrowLeft' || e.key === 'ArrowRight')) {
+        e.preventDefault();
+        act.moveFocus(e.key === 'ArrowRight' ? 1 : -1, e.shiftKey);
       }
     };
     window.addEventListener('keydown', onKey);
@@ -333,9 +340,11 @@ export function Explorer() {
   return (
     <Box sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column', position: 'relative' }} {...dragHandlers}>
       <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, px: { xs: 2, md: 3 }, pt: 2, pb: 1.5, minHeight: 68 }}>
-        <Box sx={{ flex: 1, minWidth: 0 }}>{selected.length ? selectionBar : breadcrumbs}</Box>
+        <Box sx={{ flex: 1, minWidth: 0 }}>{selected.length ? selectionBar : extras.title ?? breadcrumbs}</Box>
         {!selected.length && folderActions}
+        {extras.toolbar}
       </Box>
+      {extras.phoneRow}
 
       {folder.error && !notFound ? (
         <Box sx={{ px: 3 }}>
@@ -351,8 +360,27 @@ export function Explorer() {
           </Alert>
         </Box>
       ) : (
-        <Box sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column', mx: { xs: 0, md: 2 }, mb: { xs: 0, md: 2 }, bgcolor: 'background.paper', borderRadius: { xs: 0, md: 3 }, border: { xs: 0, md: 1 }, borderColor: { md: 'divider' }, overflow: 'hidden' }}>
+        <Box sx={{ flex: 1, minHeight: 0, display: 'flex', mx: { xs: 0, md: 2 }, mb: { xs: 0, md: 2 }, bgcolor: 'background.paper', borderRadius: { xs: 0, md: 3 }, border: { xs: 0, md: 1 }, borderColor: { md: 'divider' }, overflow: 'hidden' }}>
+        <Box sx={{ flex: 1, minWidth: 0, minHeight: 0, display: 'flex', flexDirection: 'column' }}>
+          {extras.layout === 'grid' ? (
+            <FileGrid
+              items={folder.items}
+              selected={sel.ids}
+              focus={sel.focus}
+              hasMore={Boolean(folder.nextToken) && !folder.error}
+              loading={folder.loading}
+              empty={folder.ready ? empty : null}
+              onNeedMore={folder.loadMore}
+              onRowClick={onRowClick}
+              onRowOpen={onRowOpen}
+              onRowContextMenu={onRowContextMenu}
+              onBackgroundClick={clearSelection}
+              onBackgroundContextMenu={onBackgroundContextMenu}
+              onColumns={extras.setColumns}
+            />
+          ) : (
           <FileList
+            showLocation={extras.searching}
             mode={mode}
             items={folder.items}
             selected={sel.ids}
@@ -370,12 +398,15 @@ export function Explorer() {
             onBackgroundClick={clearSelection}
             onBackgroundContextMenu={onBackgroundContextMenu}
           />
+          )}
           <Divider />
           <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, px: 2.5, py: 1, color: 'text.secondary' }}>
             <Typography variant="caption" data-testid="item-count">{folder.ready ? count : t('common.loading')}</Typography>
             <Box sx={{ flex: 1 }} />
             {wide && <Typography variant="caption" sx={{ opacity: 0.8 }}>{t('files.keyboardHint')}</Typography>}
           </Box>
+        </Box>
+        {extras.infoPanel}
         </Box>
       )}
 
@@ -416,7 +447,7 @@ export function Explorer() {
           single && (single.type === FileKind.Folder ? caps.has(Capability.EnterFolder) : caps.has(Capability.DownloadFile)) && (
             <MenuItem key="open" onClick={menuAction(() => open(single))} data-testid="menu-open">
               <ListItemIcon>{single.type === FileKind.Folder ? <FolderOpenOutlinedIcon fontSize="small" /> : <OpenInNewIcon fontSize="small" />}</ListItemIcon>
-              <ListItemText>{single.type === FileKind.Folder ? t('files.open') : t('files.download')}</ListItemText>
+              <ListItemText>{single.type === FileKind.Folder || extras.canPreview(single) ? t('files.open') : t('files.download')}</ListItemText>
             </MenuItem>
           ),
           !single && caps.has(Capability.DownloadFile) && selected.some((f) => f.type === FileKind.File) && (
@@ -432,6 +463,7 @@ export function Explorer() {
               <Typography variant="caption" color="text.secondary">F2</Typography>
             </MenuItem>
           ),
+          ...extras.menuItems(closeMenu),
           <Divider key="d1" />,
           caps.has(Capability.SoftDelete) && (
             <MenuItem key="trash" onClick={menuAction(() => requestDelete(selected))} data-testid="menu-delete" sx={{ color: 'error.main' }}>
@@ -488,6 +520,7 @@ export function Explorer() {
         ]}
       </Menu>
 
+      {extras.elements}
       <NameDialog
         open={dialog?.kind === 'newFolder'}
         title={t('files.newFolder')}

@@ -26,9 +26,23 @@ interface Column {
   render(file: FileResponse): ReactNode;
 }
 
-function useColumns(mode: ListMode): Column[] {
+function useColumns(mode: ListMode, showLocation: boolean): Column[] {
   const { t, language } = useI18n();
-  return useMemo(() => buildColumns(mode, t, language), [mode, t, language]);
+  return useMemo(() => {
+    const columns = buildColumns(mode, t, language);
+    return showLocation ? [locationColumn(t), ...columns] : columns;
+  }, [mode, showLocation, t, language]);
+}
+
+/** The folder an item is in (search results come from many folders). */
+function locationColumn(t: Translate): Column {
+  return {
+    key: 'location', label: t('files.location'), width: 'minmax(0, 0.8fr)', wide: true,
+    render: (f) => {
+      const p = f.path ? parseUri(parentUri(f.path)) : undefined;
+      return p ? (p.segments.length ? '/' + p.segments.join('/') : t('nav.myFiles')) : '';
+    },
+  };
 }
 
 function buildColumns(mode: ListMode, t: Translate, language: string): Column[] {
@@ -140,6 +154,8 @@ export interface FileListProps {
   hasMore: boolean;
   loading: boolean;
   empty: ReactNode;
+  /** Show the folder of each item (search results). */
+  showLocation?: boolean;
   onSort(field: SortField): void;
   onNeedMore(): void;
   onRowClick(index: number, e: MouseEvent): void;
@@ -158,7 +174,7 @@ export function FileList(props: FileListProps) {
   const theme = useTheme();
   const wide = useMediaQuery(theme.breakpoints.up('sm'));
   const { items, hasMore, loading, onNeedMore, focus } = props;
-  const allColumns = useColumns(props.mode);
+  const allColumns = useColumns(props.mode, props.showLocation ?? false);
   const columns = useMemo(() => (wide ? allColumns : allColumns.filter((c) => !c.wide)), [wide, allColumns]);
   const template = ['minmax(0, 1.4fr)', ...columns.map((c) => c.width)].join(' ');
   const scrollRef = useRef<HTMLDivElement>(null);
