@@ -5,6 +5,11 @@ import { afterAll } from 'vitest';
 import { LocalDriver } from '../src/storage/local/local-driver.ts';
 import { S3Driver } from '../src/storage/s3/s3-driver.ts';
 import { s3Config } from '../src/storage/s3/config.ts';
+import { randomBytes } from 'node:crypto';
+import { RemoteDriver } from '../src/storage/remote/remote-driver.ts';
+import { NodeClient } from '../src/storage/remote/node-client.ts';
+import { createLogger } from '../src/util/logger.ts';
+import { startChild } from './helpers/child-server.ts';
 import { runDriverConformance, type DriverTraits, type DriverUnderTest } from './helpers/driver-conformance.ts';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startS3, type S3Emulator } from './helpers/s3.ts';
 
@@ -32,6 +37,27 @@ async function s3Driver(relay: boolean): Promise<DriverUnderTest> {
 }
 
 /**
+ * A remote driver talking to a real node process (slave mode) on loopback. The suite drives the
+ * driver's chunk API, which is the master's relay path; the driver itself reports
+ * serverSideUpload=false because browsers upload to the node directly, so the view here says true.
+ */
+async function remoteDriver(): Promise<DriverUnderTest> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crts-node-'));
+  const secret = randomBytes(32).toString('hex');
+  const node = await startChild(dir, { CR_CONF_System_Mode: 'slave', CR_CONF_Slave_Secret: secret, CR_CONF_Database_DBFile: path.join(dir, 'node.db') });
+  const client = new NodeClient({ id: 1, server: node.url, secret }, { siteUrl: 'http://127.0.0.1:1', siteId: 'conformance' });
+  const driver = RemoteDriver.forClient(client, createLogger('error'));
+  const relayed = Object.create(driver, { capabilities: { value: { ...driver.capabilities, serverSideUpload: true } } }) as RemoteDriver;
+  return {
+    driver: relayed,
+    cleanup: async () => {
+      await node.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
  * Every storage driver runs the same suite. Another driver joins by adding a factory here
  * (e.g. the remote-node driver: `['remote', () => remoteDriver()]`).
  */
@@ -45,6 +71,8 @@ export const driverFactories: [string, () => Promise<DriverUnderTest>, DriverTra
   }],
   ['s3 (relay uploads)', () => s3Driver(true), { serverUploads: true, clientUploads: false, presign: true }],
   ['s3 (client uploads)', () => s3Driver(false), { serverUploads: false, clientUploads: true, presign: true }],
+  // Driven the way the master relays chunks (writeChunk); browsers' direct uploads are covered by remote-node.test.ts.
+  ['remote node', () => remoteDriver(), { serverUploads: true, clientUploads: false, presign: true }],
 ];
 
 for (const [name, factory, traits] of driverFactories) runDriverConformance(name, factory, traits);

@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from '../../services/context.ts';
-import { ok } from '../../http/envelope.ts';
+import { errorEnvelope, ok } from '../../http/envelope.ts';
 import { AppError } from '../../http/errors.ts';
 import { signRequest } from '../../services/node-auth.ts';
 import { LocalDriver } from '../../storage/local/local-driver.ts';
@@ -208,7 +208,9 @@ export async function slaveRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
         config: NODE,
         schema: { tags: ['node'], summary: 'List blobs under a prefix', querystring: Type.Object({ path: Type.Optional(Type.String({ maxLength: 4096 })), recursive: Type.Optional(Type.String()) }) },
       }, async (req) => {
-        await verifyNodeRequest(ctx, secret, req, undefined, { oneTime: true });
+        // A GET signature covers only the path (no per-request header), so it cannot be one-time;
+        // listing is read-only.
+        await verifyNodeRequest(ctx, secret, req, undefined);
         const out: { name: string; source: string; relative_path: string; size: number; is_dir: boolean; last_modify: number }[] = [];
         const prefix = req.query.path ?? '';
         for await (const b of driver.list(prefix)) {
@@ -218,6 +220,21 @@ export async function slaveRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
         return ok(out);
       });
     });
+
+    /**
+     * Signed download/thumbnail URLs: a bad, expired or missing signature is HTTP 403 with the error
+     * envelope (these are fetched by browsers and <img> tags, not read as RPC answers).
+     */
+    async function signedUrlOk(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+      try {
+        await verifyNodeRequest(ctx, secret, req, undefined, { fromQuery: true });
+        return true;
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        reply.code(403).send(errorEnvelope(e, req.correlationId, false));
+        return false;
+      }
+    }
 
     const r = typed(api);
     r.route({
@@ -230,7 +247,7 @@ export async function slaveRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
         querystring: Type.Object({ sign: Type.Optional(Type.String({ maxLength: 512 })), download: Type.Optional(Type.String()) }),
       },
       handler: async (req, reply) => {
-        await verifyNodeRequest(ctx, secret, req, undefined, { fromQuery: true });
+        if (!(await signedUrlOk(req, reply))) return reply;
         const key = decodeSrc(req.params.src);
         const st = await driver.stat(key).catch(() => undefined);
         if (!st) return reply.code(404).send({ code: Code.NotFound, msg: 'Entity data does not exist.' });
@@ -256,7 +273,7 @@ export async function slaveRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
         querystring: Type.Object({ sign: Type.Optional(Type.String({ maxLength: 512 })) }),
       },
     }, async (req, reply) => {
-      await verifyNodeRequest(ctx, secret, req, undefined, { fromQuery: true });
+      if (!(await signedUrlOk(req, reply))) return reply;
       const key = decodeSrc(req.params.src);
       const sidecar = `${key}${THUMB_SIDECAR}`;
       let st = await driver.stat(sidecar).catch(() => undefined);

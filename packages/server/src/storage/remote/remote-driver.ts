@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from '../../services/context.ts';
 import { siteBaseUrl } from '../../services/share-serialize.ts';
@@ -43,14 +43,25 @@ export class RemoteDriver implements StorageDriver {
   readonly capabilities: DriverCapabilities = { randomAccessUpload: true, serverSideUpload: false, maxPresignTtl: 7 * 24 * 3600 };
   private cached?: { client: NodeClient; at: number };
 
+  private fixed?: NodeClient;
+
   constructor(private readonly ctx: Ctx, private readonly policy: RemotePolicy) {
     onNodeChanged(ctx, (id) => {
       if (id === policy.node_id) this.cached = undefined;
     });
   }
 
+  /** A driver bound to one node client, without a master database (tests, benchmarks, tools). */
+  static forClient(client: NodeClient, log: Ctx['log']): RemoteDriver {
+    // Only `log` is used when the client is fixed (no node lookups).
+    const d = new RemoteDriver({ log } as Ctx, { id: 0, node_id: client.node.id });
+    d.fixed = client;
+    return d;
+  }
+
   /** The node client, reloaded from the `nodes` row every few seconds (admin edits apply quickly). */
   async client(): Promise<NodeClient> {
+    if (this.fixed) return this.fixed;
     if (this.cached && Date.now() - this.cached.at < NODE_CACHE_MS) return this.cached.client;
     if (!this.policy.node_id) throw new StorageError('io', 'Storage policy has no node');
     const row = await this.ctx.db.kysely.selectFrom('nodes').selectAll().where('id', '=', this.policy.node_id).executeTakeFirst();
@@ -60,6 +71,13 @@ export class RemoteDriver implements StorageDriver {
     const client = new NodeClient(target, { siteUrl: siteBaseUrl(this.ctx), siteId: this.ctx.settings.get('siteID', '') });
     this.cached = { client, at: Date.now() };
     return client;
+  }
+
+  /** Keys are relative paths below the node's storage root; anything that could escape it is refused here. */
+  private checkKey(key: string): void {
+    if (typeof key !== 'string' || key === '' || key.includes('\0') || key.split(/[\\/]/).some((p) => p === '..')) {
+      throw new StorageError('invalid_key', 'Invalid storage key');
+    }
   }
 
   private async rpc<T>(method: string, route: string, body?: unknown, query = ''): Promise<T> {
@@ -75,6 +93,7 @@ export class RemoteDriver implements StorageDriver {
   }
 
   async put(key: string, body: Readable, opts: { size: number }): Promise<BlobStat> {
+    this.checkKey(key);
     const handle = await this.createUpload({ id: randomUUID(), key, size: opts.size, chunkSize: 0 });
     try {
       await this.writeChunk(handle, { index: 0, offset: 0, length: opts.size, body });
@@ -91,6 +110,7 @@ export class RemoteDriver implements StorageDriver {
   }
 
   async get(key: string, opts: { range?: ByteRange; signal?: AbortSignal } = {}): Promise<Readable> {
+    this.checkKey(key);
     const c = await this.client();
     const url = await this.contentUrl(key, Math.floor(Date.now() / 1000) + 3600);
     const headers: Record<string, string> = opts.range ? { Range: `bytes=${opts.range.start}-${opts.range.end}` } : {};
@@ -107,6 +127,7 @@ export class RemoteDriver implements StorageDriver {
   }
 
   async stat(key: string): Promise<BlobStat | undefined> {
+    this.checkKey(key);
     const c = await this.client();
     const url = await this.contentUrl(key, Math.floor(Date.now() / 1000) + 60);
     let res;
@@ -145,6 +166,7 @@ export class RemoteDriver implements StorageDriver {
   }
 
   async createUpload(req: CreateUploadRequest): Promise<UploadHandle> {
+    this.checkKey(req.key);
     const expires = Math.floor((req.expiresAt ?? Date.now() + 24 * 3600 * 1000) / 1000);
     const session: NodeUploadSession = { id: req.id, save_path: req.key, size: req.size, chunk_size: req.chunkSize, expires };
     if (req.callbackUrl) session.callback = req.callbackUrl;
@@ -154,13 +176,29 @@ export class RemoteDriver implements StorageDriver {
 
   async writeChunk(handle: UploadHandle, chunk: ChunkWrite): Promise<void> {
     const c = await this.client();
+    // The length is enforced here: a body that ends early or runs long must not reach the node as a
+    // framed request of the declared length.
+    let sizeError: StorageError | undefined;
+    const src = chunk.body;
+    async function* counted(): AsyncGenerator<Buffer> {
+      let n = 0;
+      for await (const piece of src) {
+        const buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as Uint8Array);
+        n += buf.length;
+        if (n > chunk.length) throw (sizeError = new StorageError('size_mismatch', `More than the declared ${chunk.length} bytes`));
+        yield buf;
+      }
+      if (n < chunk.length) throw (sizeError = new StorageError('size_mismatch', `Chunk shorter than ${chunk.length} bytes (got ${n})`));
+    }
     let env;
     try {
-      env = await c.sendChunk(handle.id, chunk.index, chunk.body, chunk.length);
+      env = await c.sendChunk(handle.id, chunk.index, Readable.from(counted(), { objectMode: false }), chunk.length);
     } catch (e) {
-      chunk.body.destroy();
+      src.destroy();
+      if (sizeError) throw sizeError;
       throw new StorageError('io', (e as Error).message, { cause: e });
     }
+    if (sizeError) throw sizeError;
     if (env.code !== 0) throw toStorageError(new NodeError(env.code, env.msg));
   }
 
