@@ -13,6 +13,8 @@ import { NotFound } from './pages/NotFound.tsx';
 import { Explorer } from './explorer/Explorer.tsx';
 import { UploadProvider } from './upload/UploadProvider.tsx';
 import { AdminRoute } from './admin/access.tsx';
+import { ShareGate } from './share/ShareGate.tsx';
+import { mySharesElement, settingsElement } from './settings/routes.tsx';
 
 /** Pages behind sign-in: without a session, go to /session and come back afterwards. */
 function RequireAuth({ children }: { children: ReactNode }) {
@@ -53,15 +55,19 @@ export function App() {
                 <Route path="/session/signup" element={<SignUp />} />
                 <Route
                   element={
-                    <RequireAuth>
-                      <UploadProvider>
-                        <AppShell />
-                      </UploadProvider>
-                    </RequireAuth>
+                    <ShareGate>
+                      <RequireAuth>
+                        <UploadProvider>
+                          <AppShell />
+                        </UploadProvider>
+                      </RequireAuth>
+                    </ShareGate>
                   }
                 >
                   <Route path="/home" element={<Explorer />} />
                   <Route path="/admin/*" element={<AdminRoute />} />
+                  <Route path="/shares" element={mySharesElement} />
+                  <Route path="/settings" element={settingsElement} />
                 </Route>
                 <Route path="*" element={<NotFound />} />
               </Routes>

@@ -1,4 +1,4 @@
-import { useMemo, type ReactNode } from 'react';
+import { useMemo, useSyncExternalStore, type ReactNode } from 'react';
 import { CssBaseline, ThemeProvider, createTheme, useMediaQuery } from '@mui/material';
 
 const FONT_STACK = [
@@ -34,9 +34,34 @@ function buildTheme(mode: 'light' | 'dark') {
   });
 }
 
-/** MUI theme in light or dark, following the operating system's preference live. */
+export type ThemePreference = 'light' | 'dark' | 'system';
+const THEME_KEY = 'cr_theme';
+const themeListeners = new Set<() => void>();
+
+function readThemePreference(): ThemePreference {
+  const v = localStorage.getItem(THEME_KEY);
+  return v === 'light' || v === 'dark' ? v : 'system';
+}
+
+/** Remembers the user's light/dark/system choice in this browser. */
+export function setThemePreference(pref: ThemePreference): void {
+  if (pref === 'system') localStorage.removeItem(THEME_KEY);
+  else localStorage.setItem(THEME_KEY, pref);
+  for (const l of themeListeners) l();
+}
+
+export function useThemePreference(): ThemePreference {
+  return useSyncExternalStore((l) => {
+    themeListeners.add(l);
+    return () => themeListeners.delete(l);
+  }, readThemePreference);
+}
+
+/** MUI theme in light or dark: the user's choice, or the operating system's preference live. */
 export function AppThemeProvider({ children }: { children: ReactNode }) {
-  const dark = useMediaQuery('(prefers-color-scheme: dark)', { noSsr: true });
+  const systemDark = useMediaQuery('(prefers-color-scheme: dark)', { noSsr: true });
+  const pref = useThemePreference();
+  const dark = pref === 'system' ? systemDark : pref === 'dark';
   const theme = useMemo(() => buildTheme(dark ? 'dark' : 'light'), [dark]);
   return (
     <ThemeProvider theme={theme}>

@@ -38,6 +38,7 @@ export const files = {
   deleteForever: (uris: string[]) => api.delete<void>('/file', { uris, skip_soft_delete: true }),
   emptyTrash: () => api.delete<void>('/file/trash'),
   restore: (uris: string[]) => api.post<void>('/file/restore', { uris }),
+  move: (uris: string[], dst: string, copy = false) => api.post<void>('/file/move', { uris, dst, copy }),
   urls: (req: FileUrlRequest) => api.post<FileUrlResponse>('/file/url', req),
 };
 

@@ -9,6 +9,8 @@ import FolderOutlinedIcon from '@mui/icons-material/FolderOutlined';
 import DeleteOutlineIcon from '@mui/icons-material/DeleteOutlineOutlined';
 import LogoutIcon from '@mui/icons-material/Logout';
 import AdminPanelSettingsOutlinedIcon from '@mui/icons-material/AdminPanelSettingsOutlined';
+import ShareOutlinedIcon from '@mui/icons-material/ShareOutlined';
+import SettingsOutlinedIcon from '@mui/icons-material/SettingsOutlined';
 import CloudOutlinedIcon from '@mui/icons-material/CloudOutlined';
 import type { Capacity } from '@cloudreve-ts/protocol';
 import { api } from '../api/client.ts';
@@ -66,13 +68,16 @@ function Sidebar({ onNavigate }: { onNavigate?: () => void }) {
   const { t } = useI18n();
   const [params] = useSearchParams();
   const capacity = useCapacity();
-  const fs = parseUri(params.get('path') ?? MY_ROOT)?.fs ?? 'my';
+  const { pathname } = useLocation();
+  const fs = pathname === '/home' ? parseUri(params.get('path') ?? MY_ROOT)?.fs ?? 'my' : '';
   const usedPercent = capacity && capacity.total > 0 ? Math.min(100, (capacity.used / capacity.total) * 100) : 0;
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', height: '100%', p: 1.5 }} onClick={onNavigate}>
       <List disablePadding>
         <NavItem to="/home" icon={<FolderOutlinedIcon />} label={t('nav.myFiles')} selected={fs === 'my'} testId="nav-my" />
         <NavItem to={`/home?path=${encodeURIComponent(TRASH_ROOT)}`} icon={<DeleteOutlineIcon />} label={t('nav.trash')} selected={fs === 'trash'} testId="nav-trash" />
+        <NavItem to="/shares" icon={<ShareOutlinedIcon />} label={t('nav.shares')} selected={pathname === '/shares'} testId="nav-shares" />
+        <NavItem to="/settings" icon={<SettingsOutlinedIcon />} label={t('nav.settings')} selected={pathname === '/settings'} testId="nav-settings" />
         <AdminNav />
       </List>
       <Box sx={{ flex: 1 }} />
@@ -116,6 +121,10 @@ function UserMenu() {
           <Typography variant="body2" color="text.secondary" noWrap data-testid="user-email">{user.email}</Typography>
         </Box>
         <Divider />
+        <MenuItem component={RouterLink} to="/settings" onClick={() => setAnchor(null)} data-testid="menu-settings">
+          <ListItemIcon><SettingsOutlinedIcon fontSize="small" /></ListItemIcon>
+          {t('nav.settings')}
+        </MenuItem>
         <MenuItem
           onClick={async () => {
             setAnchor(null);

@@ -34,6 +34,7 @@ import { useFolder, type Sort, type SortField } from './useFolder.ts';
 import { useSelection } from './useSelection.ts';
 import { FileGrid } from './FileGrid.tsx';
 import { useExplorerExtras } from './useExplorerExtras.tsx';
+import { useOrganize } from './useOrganize.tsx';
 
 type DialogState =
   | { kind: 'newFolder' }
@@ -87,6 +88,7 @@ export function Explorer() {
   const actions = useFileActions(uri, folder);
   const queue = useUploadQueue();
   const caps = useMemo(() => new Boolset(folder.props?.capability), [folder.props?.capability]);
+  const organize = useOrganize(uri, folder, caps, mode);
   const extras = useExplorerExtras({ uri, mode, items: folder.items, caps, selected: sel.selectedItems, replaceItem: folder.replaceItem, download: (f) => void actions.download(f) });
   const [dialog, setDialog] = useState<DialogState>(null);
   const [menu, setMenu] = useState<MenuState | null>(null);
@@ -239,6 +241,12 @@ export function Explorer() {
       }
     : {};
 
+  const onRowDragStart = (e: DragEvent) => {
+    const id = (e.target as HTMLElement | null)?.closest?.('[data-testid="file-row"]')?.getAttribute('data-id');
+    const item = folder.items.find((f) => f.id === id);
+    if (item) organize.startDrag(e, sel.ids.has(item.id) ? selected : [item]);
+  };
+
   const closeMenu = () => setMenu(null);
   const menuAction = (fn: () => void) => () => {
     closeMenu();
@@ -254,7 +262,7 @@ export function Explorer() {
           i === all.length - 1 ? (
             <Typography key={i} variant="h6" noWrap title={label} sx={{ color: 'text.primary' }}>{label}</Typography>
           ) : (
-            <Link key={i} component={RouterLink} to={`/home?path=${encodeURIComponent(buildUri(parsed!.authority, parsed!.segments.slice(0, i)))}`} underline="hover" color="text.secondary" variant="h6" noWrap title={label} sx={{ display: 'block' }}>
+            <Link key={i} component={RouterLink} to={`/home?path=${encodeURIComponent(buildUri(parsed!.authority, parsed!.segments.slice(0, i)))}`} data-drop-uri={buildUri(parsed!.authority, parsed!.segments.slice(0, i))} underline="hover" color="text.secondary" variant="h6" noWrap title={label} sx={{ display: 'block' }}>
               {label}
             </Link>
           ),
@@ -277,6 +285,7 @@ export function Explorer() {
           {single && caps.has(Capability.RenameFile) && (
             <Button size="small" startIcon={<DriveFileRenameOutlineIcon />} onClick={() => setDialog({ kind: 'rename', file: single })} data-testid="action-rename">{t('files.rename')}</Button>
           )}
+          {organize.barButtons(selected)}
           {caps.has(Capability.SoftDelete) && (
             <Button size="small" color="error" startIcon={<DeleteOutlineIcon />} onClick={() => requestDelete(selected)} data-testid="action-delete">{t('files.delete')}</Button>
           )}
@@ -338,7 +347,12 @@ export function Explorer() {
   const notFound = isCode(folder.error, Code.ParentNotExist);
 
   return (
-    <Box sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column', position: 'relative' }} {...dragHandlers}>
+    <Box
+      sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column', position: 'relative', '& [data-drop-active="true"]': { outline: '2px solid', outlineColor: 'primary.main', outlineOffset: -2, bgcolor: 'action.selected' } }}
+      {...dragHandlers}
+      {...organize.dropHandlers}
+      onDragStart={onRowDragStart}
+    >
       <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, px: { xs: 2, md: 3 }, pt: 2, pb: 1.5, minHeight: 68 }}>
         <Box sx={{ flex: 1, minWidth: 0 }}>{selected.length ? selectionBar : extras.title ?? breadcrumbs}</Box>
         {!selected.length && folderActions}
@@ -389,6 +403,7 @@ export function Explorer() {
             sortable={folder.props?.order_by_options ?? []}
             hasMore={Boolean(folder.nextToken) && !folder.error}
             loading={folder.loading}
+            draggableRows={organize.canMove}
             empty={folder.ready ? empty : null}
             onSort={onSort}
             onNeedMore={folder.loadMore}
@@ -463,6 +478,7 @@ export function Explorer() {
               <Typography variant="caption" color="text.secondary">F2</Typography>
             </MenuItem>
           ),
+          ...organize.menuItems(selected, closeMenu),
           ...extras.menuItems(closeMenu),
           <Divider key="d1" />,
           caps.has(Capability.SoftDelete) && (
@@ -520,6 +536,7 @@ export function Explorer() {
         ]}
       </Menu>
 
+      {organize.dialogs}
       {extras.elements}
       <NameDialog
         open={dialog?.kind === 'newFolder'}

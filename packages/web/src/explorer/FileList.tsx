@@ -84,18 +84,22 @@ interface RowProps {
   columns: Column[];
   template: string;
   top: number;
+  draggable: boolean;
   onClick(index: number, e: MouseEvent): void;
   onDoubleClick(index: number): void;
   onContextMenu(index: number, e: MouseEvent): void;
 }
 
-const Row = memo(function Row({ file, index, selected, focused, columns, template, top, onClick, onDoubleClick, onContextMenu }: RowProps) {
+const Row = memo(function Row({ file, index, selected, focused, columns, template, top, draggable, onClick, onDoubleClick, onContextMenu }: RowProps) {
   return (
     <Box
       role="row"
       aria-selected={selected}
       data-testid="file-row"
       data-name={file.name}
+      data-id={file.id}
+      data-drop-uri={file.type === FileKind.Folder ? file.path : undefined}
+      draggable={draggable}
       data-selected={selected ? 'true' : 'false'}
       onClick={(e) => {
         e.stopPropagation();
@@ -156,6 +160,8 @@ export interface FileListProps {
   empty: ReactNode;
   /** Show the folder of each item (search results). */
   showLocation?: boolean;
+  /** Rows can be dragged (onto folders, to move them); the page handles the drag events. */
+  draggableRows?: boolean;
   onSort(field: SortField): void;
   onNeedMore(): void;
   onRowClick(index: number, e: MouseEvent): void;
@@ -257,6 +263,7 @@ export function FileList(props: FileListProps) {
                   columns={columns}
                   template={template}
                   top={v.start}
+                  draggable={props.draggableRows ?? false}
                   onClick={props.onRowClick}
                   onDoubleClick={props.onRowOpen}
                   onContextMenu={props.onRowContextMenu}

@@ -6,6 +6,9 @@ import ExpandLessIcon from '@mui/icons-material/ExpandLess';
 import ReplayIcon from '@mui/icons-material/Replay';
 import CheckCircleIcon from '@mui/icons-material/CheckCircle';
 import ErrorOutlineIcon from '@mui/icons-material/ErrorOutlineOutlined';
+import PauseIcon from '@mui/icons-material/Pause';
+import PlayArrowIcon from '@mui/icons-material/PlayArrow';
+import CloudOffIcon from '@mui/icons-material/CloudOffOutlined';
 import { Code } from '@cloudreve-ts/protocol';
 import { describeError, isCode } from '../api/errors.ts';
 import { useI18n } from '../i18n/index.tsx';
@@ -16,10 +19,14 @@ import type { UploadProblem, UploadTask } from './queue.ts';
 
 function useProblemText() {
   const { t, language } = useI18n();
-  return (p: UploadProblem | undefined) => {
+  return (p: UploadProblem | undefined, size?: number) => {
     if (!p) return '';
-    if ('local' in p) return p.local === 'tooLarge' ? t('upload.tooLarge', { max: formatSize(p.max) }) : t('upload.typeNotAllowed');
-    return isCode(p.api, Code.ObjectExist) ? t('upload.exists') : describeError(p.api, t, language);
+    if ('local' in p) return p.local === 'tooLarge' ? t('upload.tooLarge', { max: formatSize(p.max) }) : p.local === 'badName' ? t('upload.badName') : t('upload.typeNotAllowed');
+    if (isCode(p.api, Code.ObjectExist)) return t('upload.exists');
+    if (isCode(p.api, Code.InsufficientCapacity) && size !== undefined) return t('upload.quota', { size: formatSize(size) });
+    if (isCode(p.api, Code.FileTooLarge)) return t('error.40049');
+    if (isCode(p.api, Code.IllegalObjectName)) return t('upload.badName');
+    return describeError(p.api, t, language);
   };
 }
 
@@ -35,31 +42,46 @@ function TaskRow({ task }: { task: UploadTask }) {
     case 'uploading': detail = `${formatSize(task.loaded)} / ${formatSize(task.file.size)} · ${percent}%`; break;
     case 'done': detail = `${t('upload.done')} · ${t('upload.to', { folder: task.folderName })}`; break;
     case 'canceled': detail = t('upload.canceled'); break;
-    default: detail = problemText(task.problem);
+    case 'paused': detail = t('upload.paused', { loaded: formatSize(task.loaded), total: formatSize(task.file.size) }); break;
+    default: detail = problemText(task.problem, task.file.size);
   }
+  if (task.status === 'uploading' && task.offline) detail = t('upload.offline');
   return (
-    <Box data-testid="upload-task" data-status={task.status} sx={{ display: 'flex', alignItems: 'center', gap: 1.5, px: 2, py: 1.1, '&:not(:last-of-type)': { borderBottom: 1, borderColor: 'divider' } }}>
+    <Box data-testid="upload-task" data-status={task.status} data-offline={task.offline ? 'true' : undefined} data-name={task.relativePath} sx={{ display: 'flex', alignItems: 'center', gap: 1.5, px: 2, py: 1.1, '&:not(:last-of-type)': { borderBottom: 1, borderColor: 'divider' } }}>
       <FileIcon name={task.file.name} folder={false} size={28} />
       <Box sx={{ flex: 1, minWidth: 0 }}>
         <Typography variant="body2" noWrap title={task.relativePath} sx={{ fontWeight: 500 }}>{task.relativePath}</Typography>
         <Typography variant="caption" color={task.status === 'error' ? 'error' : 'text.secondary'} noWrap component="div" title={detail}>
           {detail}
         </Typography>
-        {task.status === 'uploading' && <LinearProgress variant="determinate" value={percent} sx={{ mt: 0.5, height: 4, borderRadius: 2 }} />}
+        {(task.status === 'uploading' || task.status === 'paused') && (
+          <LinearProgress variant="determinate" value={percent} color={task.status === 'paused' || task.offline ? 'inherit' : 'primary'} sx={{ mt: 0.5, height: 4, borderRadius: 2, color: 'text.disabled' }} aria-label={task.relativePath} />
+        )}
       </Box>
       {task.status === 'done' && <CheckCircleIcon color="success" fontSize="small" />}
+      {task.offline && <CloudOffIcon color="warning" fontSize="small" aria-hidden />}
+      {(task.status === 'uploading' || task.status === 'queued') && (
+        <Tooltip title={t('upload.pause')}>
+          <IconButton size="small" onClick={() => queue.pause(task.id)} aria-label={`${t('upload.pause')}: ${task.relativePath}`} data-testid="upload-pause"><PauseIcon fontSize="small" /></IconButton>
+        </Tooltip>
+      )}
+      {task.status === 'paused' && (
+        <Tooltip title={t('upload.resume')}>
+          <IconButton size="small" onClick={() => queue.resume(task.id)} aria-label={`${t('upload.resume')}: ${task.relativePath}`} data-testid="upload-resume"><PlayArrowIcon fontSize="small" /></IconButton>
+        </Tooltip>
+      )}
       {conflict && (
         <Button size="small" onClick={() => queue.retry(task.id, true)} data-testid="upload-overwrite">{t('upload.overwrite')}</Button>
       )}
       {(task.status === 'error' || task.status === 'canceled') && !(task.problem && 'local' in task.problem) && !conflict && (
         <Tooltip title={t('upload.retry')}>
-          <IconButton size="small" onClick={() => queue.retry(task.id)} aria-label={t('upload.retry')}><ReplayIcon fontSize="small" /></IconButton>
+          <IconButton size="small" onClick={() => queue.retry(task.id)} aria-label={`${t('upload.retry')}: ${task.relativePath}`} data-testid="upload-retry"><ReplayIcon fontSize="small" /></IconButton>
         </Tooltip>
       )}
       {task.status === 'error' && task.problem && 'local' in task.problem && <ErrorOutlineIcon color="error" fontSize="small" />}
-      {(task.status === 'queued' || task.status === 'uploading') && (
+      {(task.status === 'queued' || task.status === 'uploading' || task.status === 'paused') && (
         <Tooltip title={t('upload.cancel')}>
-          <IconButton size="small" onClick={() => queue.cancel(task.id)} aria-label={t('upload.cancel')} data-testid="upload-cancel"><CloseIcon fontSize="small" /></IconButton>
+          <IconButton size="small" onClick={() => queue.cancel(task.id)} aria-label={`${t('upload.cancel')}: ${task.relativePath}`} data-testid="upload-cancel"><CloseIcon fontSize="small" /></IconButton>
         </Tooltip>
       )}
     </Box>
@@ -77,7 +99,7 @@ export function UploadPanel() {
   const counted = tasks.filter((x) => x.status !== 'canceled');
   const total = counted.reduce((n, x) => n + x.file.size, 0);
   const loaded = counted.reduce((n, x) => n + (x.status === 'done' ? x.file.size : x.loaded), 0);
-  const active = tasks.some((x) => x.status === 'uploading' || x.status === 'queued');
+  const active = tasks.some((x) => x.status === 'uploading' || x.status === 'queued' || x.status === 'paused');
   const done = tasks.filter((x) => x.status === 'done').length;
   const failed = tasks.filter((x) => x.status === 'error').length;
   const percent = total ? Math.round((loaded / total) * 100) : active ? 0 : 100;

@@ -4,9 +4,9 @@ import { upload } from '../api/endpoints.ts';
 import { extensionOf } from '../util/format.ts';
 import { childUri } from '../util/uri.ts';
 
-export type UploadStatus = 'queued' | 'uploading' | 'done' | 'error' | 'canceled';
+export type UploadStatus = 'queued' | 'uploading' | 'paused' | 'done' | 'error' | 'canceled';
 /** Why a file was refused before any request, or the API error that stopped it. */
-export type UploadProblem = { local: 'tooLarge'; max: number } | { local: 'typeNotAllowed' } | { api: unknown };
+export type UploadProblem = { local: 'tooLarge'; max: number } | { local: 'typeNotAllowed' } | { local: 'badName' } | { api: unknown };
 
 export interface UploadTask {
   readonly id: string;
@@ -22,6 +22,12 @@ export interface UploadTask {
   problem?: UploadProblem;
   /** Upload as a new version of an existing file (after a 40004 conflict). */
   overwrite: boolean;
+  /** The server's upload session, kept across pause, network loss and retry so sending resumes. */
+  session?: { id: string; chunkSize: number };
+  /** Index of the next chunk to send in `session`. */
+  nextChunk: number;
+  /** The browser is offline; sending resumes when it is back. */
+  offline?: boolean;
 }
 
 export interface UploadTarget {
@@ -34,7 +40,10 @@ const RETRY_DELAYS_MS = [1000, 2000, 4000];
 const PROGRESS_EMIT_MS = 120;
 
 /** Refusals the client can tell without asking (contract 20 §2.4: the policy's size and suffix rules). */
-function localProblem(file: File, policy: StoragePolicySummary | undefined): UploadProblem | undefined {
+const FORBIDDEN_NAME = /[\\:*?"<>|]/;
+
+function localProblem(file: File, relativePath: string, policy: StoragePolicySummary | undefined): UploadProblem | undefined {
+  if (relativePath.split('/').some((s) => FORBIDDEN_NAME.test(s) || s === '..' || new TextEncoder().encode(s).length > 255)) return { local: 'badName' };
   if (!policy) return undefined;
   if (policy.max_size > 0 && file.size > policy.max_size) return { local: 'tooLarge', max: policy.max_size };
   const ext = extensionOf(file.name);
@@ -45,6 +54,21 @@ function localProblem(file: File, policy: StoragePolicySummary | undefined): Upl
 
 const retryable = (e: unknown) => e instanceof ApiError && (e.code === NETWORK_ERROR || e.code >= 50000);
 const isAbort = (e: unknown) => (e as Error)?.name === 'AbortError';
+const PAUSE = 'pause';
+
+/** Resolves when the browser is back online (at once when it is). */
+function whenOnline(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (navigator.onLine) return resolve();
+    const done = () => {
+      window.removeEventListener('online', done);
+      if (signal.aborted) reject(new DOMException('aborted', 'AbortError'));
+      else resolve();
+    };
+    window.addEventListener('online', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -89,10 +113,10 @@ export class UploadQueue {
     for (const { file, relativePath } of entries) {
       const segments = relativePath.split('/').filter(Boolean);
       const uri = segments.reduce((u, s) => childUri(u, s), target.folderUri);
-      const problem = localProblem(file, target.policy);
+      const problem = localProblem(file, relativePath, target.policy);
       this.tasks.push({
         id: `u${++nextId}`, file, relativePath, uri, folderUri: target.folderUri, folderName: target.folderName,
-        policy: target.policy, loaded: 0, status: problem ? 'error' : 'queued', problem, overwrite: false,
+        policy: target.policy, loaded: 0, status: problem ? 'error' : 'queued', problem, overwrite: false, nextChunk: 0,
       });
     }
     this.emit(true);
@@ -102,19 +126,56 @@ export class UploadQueue {
   cancel(id: string): void {
     const task = this.find(id);
     if (!task || task.status === 'done' || task.status === 'canceled') return;
-    this.controllers.get(id)?.abort();
-    this.patch(id, { status: 'canceled' }, true);
+    const running = this.controllers.get(id);
+    if (running) {
+      // run() sees the abort, deletes the server's upload session and forgets it.
+      running.abort();
+      this.patch(id, { status: 'canceled', offline: false }, true);
+      return;
+    }
+    this.dropSession(task);
+    this.patch(id, { status: 'canceled', session: undefined, nextChunk: 0, offline: false }, true);
+  }
+
+  /** Stops sending after the chunk in flight is abandoned; the upload session is kept for resume. */
+  pause(id: string): void {
+    const task = this.find(id);
+    if (!task || (task.status !== 'uploading' && task.status !== 'queued')) return;
+    this.controllers.get(id)?.abort(PAUSE);
+    this.patch(id, { status: 'paused', loaded: this.sentBytes(task), offline: false }, true);
+  }
+
+  /** Continues a paused upload from the first chunk the server has not got. */
+  resume(id: string): void {
+    const task = this.find(id);
+    if (!task || task.status !== 'paused') return;
+    this.patch(id, { status: 'queued' }, true);
+    this.pump();
   }
 
   retry(id: string, overwrite = false): void {
     const task = this.find(id);
     if (!task || (task.status !== 'error' && task.status !== 'canceled')) return;
-    this.patch(id, { status: 'queued', loaded: 0, problem: undefined, overwrite: overwrite || task.overwrite }, true);
+    // A retry after a network failure resumes the same session; an overwrite starts a new one.
+    const keep = !overwrite && task.session;
+    if (!keep) this.dropSession(task);
+    this.patch(id, {
+      status: 'queued', problem: undefined, overwrite: overwrite || task.overwrite,
+      session: keep ? task.session : undefined, nextChunk: keep ? task.nextChunk : 0, loaded: keep ? this.sentBytes(task) : 0,
+    }, true);
     this.pump();
   }
 
+  private sentBytes(task: UploadTask): number {
+    return task.session ? Math.min(task.file.size, task.nextChunk * (task.session.chunkSize || task.file.size)) : 0;
+  }
+
+  private dropSession(task: UploadTask): void {
+    if (task.session) void upload.deleteSession(task.session.id, task.uri).catch(() => undefined);
+  }
+
   clearFinished(): void {
-    this.tasks = this.tasks.filter((t) => t.status === 'queued' || t.status === 'uploading');
+    this.tasks = this.tasks.filter((t) => t.status === 'queued' || t.status === 'uploading' || t.status === 'paused');
     this.emit(true);
   }
 
@@ -144,64 +205,87 @@ export class UploadQueue {
       if (running >= this.concurrency) break;
       if (task.status !== 'queued') continue;
       running++;
-      this.patch(task.id, { status: 'uploading', loaded: 0 }, true);
+      this.patch(task.id, { status: 'uploading', loaded: this.sentBytes(task) }, true);
       void this.run(task.id);
     }
   }
 
   private async run(id: string): Promise<void> {
-    const task = this.find(id)!;
     const controller = new AbortController();
     this.controllers.set(id, controller);
-    let sessionId: string | undefined;
     try {
-      const session = await upload.createSession({
-        uri: task.uri,
-        size: task.file.size,
-        policy_id: task.policy?.id,
-        last_modified: task.file.lastModified || undefined,
-        mime_type: task.file.type || undefined,
-        entity_type: task.overwrite ? 'version' : undefined,
-      });
-      sessionId = session.session_id;
-      if (controller.signal.aborted) throw new DOMException('aborted', 'AbortError');
-      const policyType = session.storage_policy?.type ?? task.policy?.type ?? 'local';
-      if (policyType !== 'local' && !session.storage_policy?.relay && !task.policy?.relay) {
-        throw new ApiError(Code.PolicyNotAllowed, `storage type ${policyType} is not supported by this web client`);
+      let task = this.find(id)!;
+      if (!task.session) {
+        const session = await upload.createSession({
+          uri: task.uri,
+          size: task.file.size,
+          policy_id: task.policy?.id,
+          last_modified: task.file.lastModified || undefined,
+          mime_type: task.file.type || undefined,
+          entity_type: task.overwrite ? 'version' : undefined,
+        });
+        this.patch(id, { session: { id: session.session_id, chunkSize: session.chunk_size }, nextChunk: 0 });
+        task = this.find(id)!;
+        if (controller.signal.aborted) throw new DOMException('aborted', 'AbortError');
+        const policyType = session.storage_policy?.type ?? task.policy?.type ?? 'local';
+        if (policyType !== 'local' && !session.storage_policy?.relay && !task.policy?.relay) {
+          throw new ApiError(Code.PolicyNotAllowed, `storage type ${policyType} is not supported by this web client`);
+        }
       }
-      await this.sendChunks(task, session.session_id, session.chunk_size, controller.signal);
-      this.patch(id, { status: 'done', loaded: task.file.size }, true);
+      await this.sendChunks(id, controller.signal);
+      this.patch(id, { status: 'done', loaded: task.file.size, session: undefined, offline: false }, true);
       const finished = this.find(id);
       if (finished) for (const l of this.finishedListeners) l(finished);
     } catch (e) {
-      if (sessionId) void upload.deleteSession(sessionId, task.uri).catch(() => undefined);
-      if (isAbort(e) || controller.signal.aborted) this.patch(id, { status: 'canceled' }, true);
-      else this.patch(id, { status: 'error', problem: { api: e } }, true);
+      const task = this.find(id);
+      if (controller.signal.reason === PAUSE) {
+        // pause() already marked it; the session stays for resume().
+      } else if (isAbort(e) || controller.signal.aborted) {
+        if (task) this.dropSession(task);
+        this.patch(id, { status: 'canceled', session: undefined, nextChunk: 0 }, true);
+      } else if (retryable(e) && task?.session) {
+        // Keep the session: "Retry" continues from the chunk that failed.
+        this.patch(id, { status: 'error', problem: { api: e }, offline: false }, true);
+      } else {
+        if (task) this.dropSession(task);
+        this.patch(id, { status: 'error', problem: { api: e }, session: undefined, nextChunk: 0, offline: false }, true);
+      }
     } finally {
       this.controllers.delete(id);
       this.pump();
     }
   }
 
-  /** Sends the file in order; chunk_size 0 means one request with everything. */
-  private async sendChunks(task: UploadTask, sessionId: string, chunkSize: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Sends the file in order from `nextChunk`; chunk_size 0 means one request with everything. While
+   * the browser is offline it waits for the network instead of spending its retries.
+   */
+  private async sendChunks(id: string, signal: AbortSignal): Promise<void> {
+    const task = this.find(id)!;
+    const { id: sessionId, chunkSize } = task.session!;
     const size = task.file.size;
     const step = chunkSize > 0 ? chunkSize : Math.max(size, 1);
     const count = Math.max(1, Math.ceil(size / step));
-    let sent = 0;
-    for (let index = 0; index < count; index++) {
-      const chunk = task.file.slice(index * step, Math.min(size, (index + 1) * step));
-      for (let attempt = 0; ; attempt++) {
+    for (let index = task.nextChunk; index < count; index++) {
+      const start = index * step;
+      const chunk = task.file.slice(start, Math.min(size, start + step));
+      for (let attempt = 0; ; ) {
         try {
-          await upload.sendChunk(sessionId, index, chunk, { signal, onProgress: (loaded) => this.patch(task.id, { loaded: sent + loaded }) });
+          await upload.sendChunk(sessionId, index, chunk, { signal, onProgress: (loaded) => this.patch(id, { loaded: start + loaded }) });
           break;
         } catch (e) {
-          if (!retryable(e) || attempt >= RETRY_DELAYS_MS.length) throw e;
-          await sleep(RETRY_DELAYS_MS[attempt]!, signal);
+          if (!retryable(e) || signal.aborted) throw e;
+          if (!navigator.onLine) {
+            this.patch(id, { offline: true, loaded: start }, true);
+            await whenOnline(signal);
+            this.patch(id, { offline: false }, true);
+            continue;
+          }
+          if (attempt >= RETRY_DELAYS_MS.length) throw e;
+          await sleep(RETRY_DELAYS_MS[attempt++]!, signal);
         }
       }
-      sent += chunk.size;
-      this.patch(task.id, { loaded: sent });
+      this.patch(id, { loaded: start + chunk.size, nextChunk: index + 1 });
     }
   }
 }
