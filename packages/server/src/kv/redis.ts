@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { KV } from './kv.ts';
 
 /** Redis-backed KV for multi-instance deployments. `namespace` isolates tenants and test runs. */
@@ -7,7 +7,9 @@ export class RedisKV implements KV {
 
   static async connect(opts: { server: string; user?: string; password?: string; db?: number; namespace?: string }): Promise<RedisKV> {
     const url = /^rediss?:\/\//.test(opts.server) ? opts.server : `redis://${opts.server}`;
-    const redis = new Redis(url, {
+    // Loaded here, not at module load: only Redis deployments pay for the client.
+    const { Redis: RedisClient } = await import('ioredis');
+    const redis = new RedisClient(url, {
       username: opts.user || undefined,
       password: opts.password || undefined,
       db: opts.db ?? 0,

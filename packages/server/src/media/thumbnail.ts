@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../util/lazy-modules.ts';
 import type { Sharp } from 'sharp';
 import type { Readable } from 'node:stream';
 import type { Settings } from '../services/settings.ts';
@@ -59,6 +59,7 @@ const ffmpegBin = (settings: Settings) => settings.get('thumb_ffmpeg_path', 'ffm
 export async function renderThumbnail(settings: Settings, src: ThumbSource): Promise<RenderedThumb> {
   const gen = await pickGenerator(settings, src.name, src.driver);
   if (!gen) throw new NoThumbnailGenerator(`No thumbnail generator for "${src.name}"`);
+  const sharp = await loadSharp();
   let input: Sharp;
   if (gen === 'sharp') {
     const stream: Readable = await src.driver.get(src.key);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import sharp from 'sharp';
+import { loadSharp } from '../util/lazy-modules.ts';
 import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from './context.ts';
 import type { UserRow } from './users.ts';
@@ -99,6 +99,7 @@ export async function storeUploadedAvatar(ctx: Ctx, userId: number, body: Readab
     throw new AppError(Code.IOFailed, 'Failed to create avatar directory', { cause });
   }
   const side = avatarSide(ctx);
+  const sharp = await loadSharp();
   const image = sharp({ failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS })
     .rotate()
     .resize(side, side, { fit: 'inside', withoutEnlargement: true })
@@ -197,6 +198,7 @@ export async function generatedAvatar(ctx: Ctx, user: Pick<UserRow, 'id' | 'nick
     `<rect width="100" height="100" fill="hsl(${hueOf(user.id)}, 55%, 45%)"/>` +
     `<text x="50" y="50" dy="0.35em" text-anchor="middle" font-family="DejaVu Sans, Noto Sans, Arial, sans-serif" ` +
     `font-size="${text.length > 1 ? 40 : 50}" font-weight="600" fill="#ffffff">${xmlEscape(text)}</text></svg>`;
+  const sharp = await loadSharp();
   const png = await sharp(Buffer.from(svg)).png().toBuffer();
   generated.set(key, png);
   if (generated.size > GENERATED_CACHE_SIZE) generated.delete(generated.keys().next().value!);

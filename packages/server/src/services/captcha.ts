@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
+import { loadSharp } from '../util/lazy-modules.ts';
 import { randomInt } from 'node:crypto';
-import sharp from 'sharp';
 import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from './context.ts';
 import { AppError } from '../http/errors.ts';
@@ -58,6 +58,7 @@ export async function createCaptcha(ctx: Ctx): Promise<CaptchaResponse> {
   const fontSize = Math.round(Math.min(height * 0.9, ((width - 2) / (text.length + 1)) * 1.6));
   // Dark glyphs flattened onto a light background stay readable in the client's dark theme too.
   const svg = renderSvg(text, { width, height, fontSize, noise, color: false });
+  const sharp = await loadSharp();
   const png = await sharp(Buffer.from(svg)).flatten({ background: '#f4f6f8' }).png().toBuffer();
   const ticket = uuid();
   await ctx.kv.set(ticketKey(ticket), answer, TICKET_TTL_SECONDS);

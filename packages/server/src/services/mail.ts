@@ -1,4 +1,3 @@
-import { createTransport } from 'nodemailer';
 import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from './context.ts';
 import type { UserRow } from './users.ts';
@@ -91,6 +90,7 @@ export function smtpFromSettings(ctx: Ctx): SmtpSettings {
 export async function deliverMail(smtp: SmtpSettings, mail: Mail): Promise<void> {
   // One connection per mail: account mails are rare, and a fresh transport always sees the
   // current settings. Timeouts keep a dead SMTP server from holding the request.
+  const { createTransport } = await import('nodemailer');
   const transport = createTransport({
     host: smtp.smtpHost,
     port: smtp.smtpPort,
