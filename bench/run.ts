@@ -5,6 +5,7 @@
  *   npm run bench -- --quick                   small smoke sizes
  *   npm run bench -- --only download,upload    a subset
  *   npm run bench -- --size 256M               file size for download/upload
+ *   npm run bench -- --only s3                 optional benches (not in the default run): s3
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,12 +16,15 @@ import { loadAverage } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/server.ts';
 
 const ALL = ['download', 'upload', 'listing', 'delete'] as const;
-type Name = (typeof ALL)[number];
+/** Slow benches that run only when named in --only. */
+const OPTIONAL = ['s3'] as const;
+type Name = (typeof ALL)[number] | (typeof OPTIONAL)[number];
 
 const args = parseArgs();
 const quick = args.flag('quick');
 const only = args.str('only', ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-for (const n of only) if (!ALL.includes(n as Name)) throw new Error(`unknown bench "${n}" (choose from ${ALL.join(', ')})`);
+const known: readonly string[] = [...ALL, ...OPTIONAL];
+for (const n of only) if (!known.includes(n)) throw new Error(`unknown bench "${n}" (choose from ${known.join(', ')})`);
 
 function benchArgs(name: Name): string[] {
   const size = args.str('size', quick ? '64M' : '1G');
@@ -28,6 +32,8 @@ function benchArgs(name: Name): string[] {
     case 'download':
     case 'upload':
       return ['--size', size, '--runs', quick ? '2' : '3'];
+    case 's3':
+      return ['--size', size, '--runs', '1'];
     case 'listing':
       return quick ? ['--files', '10000', '--samples', '50', '--create', '1000'] : [];
     case 'delete':
