@@ -2,12 +2,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectsCommand,
-  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client,
-  UploadPartCommand, type CompletedPart,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createRequire } from 'node:module';
+import type * as S3 from '@aws-sdk/client-s3';
+import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
+import type * as Presigner from '@aws-sdk/s3-request-presigner';
 import { contentDisposition } from '../../http/disposition.ts';
 import { LocalDriver } from '../local/local-driver.ts';
 import {
@@ -22,6 +20,16 @@ export interface S3DriverOptions extends S3Config {
   /** Clock (epoch ms) used for presign lifetimes; defaults to Date.now. */
   now?: () => number;
 }
+
+/**
+ * The AWS SDK is loaded when the first S3 policy is used, not at server start (it costs ~20 MB of
+ * memory that servers without S3 policies should not pay). Its CommonJS build loads synchronously.
+ */
+const requireCjs = createRequire(import.meta.url);
+let sdkModule: typeof S3 | undefined;
+let presignerModule: typeof Presigner | undefined;
+const sdk = (): typeof S3 => (sdkModule ??= requireCjs('@aws-sdk/client-s3') as typeof S3);
+const presigner = (): typeof Presigner => (presignerModule ??= requireCjs('@aws-sdk/s3-request-presigner') as typeof Presigner);
 
 /** Object metadata naming the upload session that created a blob (x-amz-meta-cr-session). */
 const SESSION_META = 'cr-session';
@@ -131,7 +139,7 @@ export class S3Driver implements StorageDriver {
 
   private async putObject(key: string, body: Buffer | Readable, size: number, contentType?: string, meta?: Record<string, string>): Promise<void> {
     try {
-      await this.server.send(new PutObjectCommand({
+      await this.server.send(new (sdk().PutObjectCommand)({
         Bucket: this.cfg.bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType, Metadata: meta, IfNoneMatch: '*',
       }));
     } catch (e) {
@@ -143,7 +151,7 @@ export class S3Driver implements StorageDriver {
   async get(key: string, opts: { range?: ByteRange; signal?: AbortSignal } = {}): Promise<Readable> {
     checkKey(key);
     try {
-      const out = await this.server.send(new GetObjectCommand({
+      const out = await this.server.send(new (sdk().GetObjectCommand)({
         Bucket: this.cfg.bucket, Key: key, Range: opts.range ? `bytes=${opts.range.start}-${opts.range.end}` : undefined,
       }), { abortSignal: opts.signal });
       const b = out.Body;
@@ -163,7 +171,7 @@ export class S3Driver implements StorageDriver {
   private async head(key: string): Promise<{ stat: BlobStat; session?: string } | undefined> {
     checkKey(key);
     try {
-      const h = await this.server.send(new HeadObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
+      const h = await this.server.send(new (sdk().HeadObjectCommand)({ Bucket: this.cfg.bucket, Key: key }));
       return { stat: { size: Number(h.ContentLength ?? 0), modifiedAt: h.LastModified?.getTime() ?? 0 }, session: h.Metadata?.[SESSION_META] };
     } catch (e) {
       if (isMissing(e)) return undefined;
@@ -185,7 +193,7 @@ export class S3Driver implements StorageDriver {
     for (let i = 0; i < valid.length; i += this.cfg.deleteBatch) {
       const batch = valid.slice(i, i + this.cfg.deleteBatch);
       try {
-        const out = await this.server.send(new DeleteObjectsCommand({
+        const out = await this.server.send(new (sdk().DeleteObjectsCommand)({
           Bucket: this.cfg.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
         }));
         for (const e of out.Errors ?? []) if (e.Key && e.Code !== 'NoSuchKey') failed.push(e.Key);
@@ -201,7 +209,7 @@ export class S3Driver implements StorageDriver {
     do {
       let out;
       try {
-        out = await this.server.send(new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix || undefined, ContinuationToken: token }));
+        out = await this.server.send(new (sdk().ListObjectsV2Command)({ Bucket: this.cfg.bucket, Prefix: prefix || undefined, ContinuationToken: token }));
       } catch (e) {
         throw io('Cannot list blobs', e);
       }
@@ -223,7 +231,7 @@ export class S3Driver implements StorageDriver {
     chunkSize = Math.max(chunkSize, MIN_PART, Math.ceil(req.size / MAX_PARTS));
     if (chunkSize >= req.size) chunkSize = 0;
     try {
-      const out = await this.server.send(new CreateMultipartUploadCommand({
+      const out = await this.server.send(new (sdk().CreateMultipartUploadCommand)({
         Bucket: this.cfg.bucket, Key: req.key, ContentType: req.contentType, Metadata: { [SESSION_META]: req.id },
       }));
       if (!out.UploadId) throw new StorageError('io', 'The store returned no upload id');
@@ -281,7 +289,7 @@ export class S3Driver implements StorageDriver {
     }
     if (parts.length === 0) throw new StorageError('not_found', 'No part was uploaded');
     try {
-      await this.server.send(new CompleteMultipartUploadCommand({
+      await this.server.send(new (sdk().CompleteMultipartUploadCommand)({
         Bucket: this.cfg.bucket, Key: handle.key, UploadId: state.uploadId, MultipartUpload: { Parts: parts },
       }));
     } catch (e) {
@@ -303,7 +311,7 @@ export class S3Driver implements StorageDriver {
     const parts: CompletedPart[] = [];
     let marker: string | undefined;
     do {
-      const out = await this.server.send(new ListPartsCommand({ Bucket: this.cfg.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+      const out = await this.server.send(new (sdk().ListPartsCommand)({ Bucket: this.cfg.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
       for (const p of out.Parts ?? []) parts.push({ PartNumber: p.PartNumber, ETag: p.ETag });
       marker = out.IsTruncated ? out.NextPartNumberMarker : undefined;
     } while (marker);
@@ -337,7 +345,7 @@ export class S3Driver implements StorageDriver {
   private async multipartFromFile(key: string, size: number, meta: Record<string, string>, range: (s: number, e: number) => Readable, contentType?: string): Promise<void> {
     const partSize = Math.max(RELAY_PART, Math.ceil(size / MAX_PARTS));
     const count = Math.ceil(size / partSize);
-    const created = await this.server.send(new CreateMultipartUploadCommand({ Bucket: this.cfg.bucket, Key: key, Metadata: meta, ContentType: contentType }))
+    const created = await this.server.send(new (sdk().CreateMultipartUploadCommand)({ Bucket: this.cfg.bucket, Key: key, Metadata: meta, ContentType: contentType }))
       .catch((e: unknown) => {
         throw io('Cannot start the upload', e);
       });
@@ -350,14 +358,14 @@ export class S3Driver implements StorageDriver {
           const i = next++;
           const start = i * partSize;
           const end = Math.min(size, start + partSize);
-          const out = await this.server.send(new UploadPartCommand({
+          const out = await this.server.send(new (sdk().UploadPartCommand)({
             Bucket: this.cfg.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1, Body: range(start, end), ContentLength: end - start,
           }));
           parts[i] = { PartNumber: i + 1, ETag: out.ETag };
         }
       };
       await Promise.all(Array.from({ length: Math.min(RELAY_PARALLEL, count) }, worker));
-      await this.server.send(new CompleteMultipartUploadCommand({ Bucket: this.cfg.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      await this.server.send(new (sdk().CompleteMultipartUploadCommand)({ Bucket: this.cfg.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
     } catch (e) {
       await this.abortMultipart(key, uploadId);
       throw io('Cannot store blob', e);
@@ -366,7 +374,7 @@ export class S3Driver implements StorageDriver {
 
   private async abortMultipart(key: string, uploadId: string): Promise<void> {
     try {
-      await this.server.send(new AbortMultipartUploadCommand({ Bucket: this.cfg.bucket, Key: key, UploadId: uploadId }));
+      await this.server.send(new (sdk().AbortMultipartUploadCommand)({ Bucket: this.cfg.bucket, Key: key, UploadId: uploadId }));
     } catch (e) {
       if (!isMissing(e) && !isUnsupported(e)) throw io('Cannot abort the upload', e);
     }
@@ -394,7 +402,7 @@ export class S3Driver implements StorageDriver {
     if (!this.cfg.isPrivate && !opts.downloadName) {
       url = await this.publicUrl(key);
     } else {
-      url = await getSignedUrl(this.presigner, new GetObjectCommand({
+      url = await presigner().getSignedUrl(this.presigner, new (sdk().GetObjectCommand)({
         Bucket: this.cfg.bucket, Key: key,
         ResponseContentDisposition: opts.downloadName ? contentDisposition('attachment', opts.downloadName) : undefined,
       }), { expiresIn });
@@ -404,7 +412,7 @@ export class S3Driver implements StorageDriver {
 
   /** Unsigned object URL of a public-read bucket. */
   private async publicUrl(key: string): Promise<string> {
-    const signed = new URL(await getSignedUrl(this.presigner, new GetObjectCommand({ Bucket: this.cfg.bucket, Key: key }), { expiresIn: 60 }));
+    const signed = new URL(await presigner().getSignedUrl(this.presigner, new (sdk().GetObjectCommand)({ Bucket: this.cfg.bucket, Key: key }), { expiresIn: 60 }));
     signed.search = '';
     return signed.toString();
   }
@@ -426,15 +434,15 @@ export class S3Driver implements StorageDriver {
     const base = { Bucket: this.cfg.bucket, Key: handle.key, UploadId: state.uploadId };
     const urls: string[] = [];
     for (let i = 1; i <= count; i++) {
-      urls.push(await getSignedUrl(this.presigner, new UploadPartCommand({ ...base, PartNumber: i }), { expiresIn }));
+      urls.push(await presigner().getSignedUrl(this.presigner, new (sdk().UploadPartCommand)({ ...base, PartNumber: i }), { expiresIn }));
     }
-    const completeUrl = await getSignedUrl(this.presigner, new CompleteMultipartUploadCommand(base), { expiresIn });
+    const completeUrl = await presigner().getSignedUrl(this.presigner, new (sdk().CompleteMultipartUploadCommand)(base), { expiresIn });
     return { urls, completeUrl };
   }
 }
 
 function makeClient(cfg: S3Config, endpoint: string | undefined): S3Client {
-  const client = new S3Client({
+  const client = new (sdk().S3Client)({
     region: cfg.region,
     endpoint,
     forcePathStyle: cfg.forcePathStyle,
