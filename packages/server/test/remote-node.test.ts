@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { startChild, killAllChildren, type ChildServer } from './helpers/child-server.ts';
 import type { Client } from './helpers/client.ts';
-import { sha256 } from './helpers/transfer.ts';
+import { sha256, uploadFile } from './helpers/transfer.ts';
 import { signRequest } from '../src/services/node-auth.ts';
 import { recycleEntities } from '../src/transfer/recycler.ts';
 
@@ -155,6 +155,26 @@ describe('remote storage node', () => {
     expect(await used(alice)).toBe(0);
   });
 
+  it('with `relay` the master streams the upload to the node itself and commits on the last chunk', async () => {
+    const row = await k().selectFrom('storage_policies').select(['id', 'settings']).where('name', '=', 'Remote').executeTakeFirstOrThrow();
+    const setRelay = (relay: boolean) => k().updateTable('storage_policies').set({ settings: JSON.stringify({ ...JSON.parse(row.settings), relay }), updated_at: Date.now() })
+      .where('id', '=', Number(row.id)).execute();
+    await setRelay(true);
+    try {
+      const data = randomBytes(4321);
+      const s = await uploadFile(alice, 'cloudreve://my/relayed.bin', data);
+      expect(s.upload_urls).toBeUndefined();
+      expect(s.chunk_size).toBe(0);
+      const entity = await k().selectFrom('entities').selectAll().where('source', 'like', '%relayed.bin').executeTakeFirstOrThrow();
+      expect(JSON.parse(entity.props!).sha256).toBe(sha256(data));
+      expect(fs.readFileSync(blobPath(entity.source)).equals(data)).toBe(true);
+      const u = await alice.post('/file/url', { uris: ['cloudreve://my/relayed.bin'] });
+      expect(Buffer.from(await (await fetch(u.data.urls[0].url)).arrayBuffer()).equals(data)).toBe(true);
+    } finally {
+      await setRelay(false);
+    }
+  });
+
   it('the node refuses bad chunks: tampered credential, another session\'s credential, wrong length, bad index', async () => {
     const data = randomBytes(2500);
     const a = (await alice.put('/file/upload', { uri: 'cloudreve://my/a.bin', size: data.length })).data;
@@ -221,7 +241,7 @@ describe('remote storage node', () => {
     expect(url.code).not.toBe(0);
     // A second upload is abandoned while the node is down: cancel works, capacity comes back.
     const gone = await alice.put('/file/upload', { uri: 'cloudreve://my/kill/gone.bin', size: 10 });
-    expect(gone.code).not.toBe(0); // the node cannot open a session: nothing is created
+    expect(gone.code).toBe(50004); // the node cannot open a session: nothing is created
     expect((await list(alice, 'cloudreve://my/kill')).some((x) => x.name === 'gone.bin')).toBe(false);
 
     // The node comes back (new address, updated through the admin API): the session continues.

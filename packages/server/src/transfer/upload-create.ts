@@ -134,6 +134,8 @@ export async function createUploadSession(ctx: Ctx, user: CurrentUser, req: Crea
       handle = await driver.createUpload({ id, key, size: req.size, chunkSize: effectiveChunk, contentType: req.mime_type, expiresAt, callbackUrl });
     } catch (e) {
       if (e instanceof StorageError && e.kind === 'invalid_key') throw new AppError(Code.IllegalObjectName, 'This name cannot be stored by the storage policy');
+      // A storage backend that cannot be reached (a remote node that is down) is not an internal error.
+      if (e instanceof StorageError && e.kind === 'io') throw new AppError(Code.IOFailed, 'Storage backend unavailable', { cause: e });
       throw e;
     }
     const state: SessionState = {
