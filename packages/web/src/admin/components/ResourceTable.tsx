@@ -49,6 +49,9 @@ interface Props<T extends { id: number }> {
   reloadKey?: number;
 }
 
+/** The actions column stays in view while a wide table scrolls sideways. */
+const STICKY = { position: 'sticky', right: 0, bgcolor: 'background.paper', boxShadow: (th: { palette: { divider: string } }) => `-1px 0 0 ${th.palette.divider}` } as const;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -137,7 +140,7 @@ export function ResourceTable<T extends { id: number }>(props: Props<T>) {
               onChange={(e) => setDraft((d) => ({ ...d, [f.key]: e.target.value }))}
               error={Boolean(filterErrors[f.key])}
               helperText={filterErrors[f.key]}
-              sx={{ width: { xs: '100%', sm: 200 } }}
+              sx={{ width: { xs: 'calc(50% - 4px)', sm: 200 } }}
               slotProps={{ htmlInput: { 'data-testid': `filter-${f.key}` } }}
             >
               {f.kind === 'select' && [
@@ -188,7 +191,7 @@ export function ResourceTable<T extends { id: number }>(props: Props<T>) {
                     ) : c.label}
                   </TableCell>
                 ))}
-                {(onView || rowActions || onDelete) && <TableCell align="right" sx={{ fontWeight: 600 }}>{t('admin.common.actions')}</TableCell>}
+                {(onView || rowActions || onDelete) && <TableCell align="right" sx={{ ...STICKY, fontWeight: 600 }}>{t('admin.common.actions')}</TableCell>}
               </TableRow>
             </TableHead>
             <TableBody>
@@ -205,7 +208,7 @@ export function ResourceTable<T extends { id: number }>(props: Props<T>) {
                     </TableCell>
                   ))}
                   {(onView || rowActions || onDelete) && (
-                    <TableCell align="right" sx={{ whiteSpace: 'nowrap', py: 0 }}>
+                    <TableCell align="right" sx={{ ...STICKY, whiteSpace: 'nowrap', py: 0 }}>
                       {onView && (
                         <Tooltip title={t('admin.common.view')}>
                           <IconButton size="small" onClick={() => onView(row)} aria-label={`${t('admin.common.view')} #${row.id}`} data-testid={`view-${row.id}`}>

@@ -183,7 +183,7 @@ function NodeDialog({ node, onClose, onSaved }: { node: AdminNode | 'new'; onClo
         )}
         <Divider />
         <Typography variant="subtitle2">{t('admin.node.downloader')}</Typography>
-        <TextField select label={t('admin.node.provider')} value={d.provider} onChange={(e) => set('provider', e.target.value as Draft['provider'])} slotProps={{ htmlInput: { 'data-testid': 'node-provider' } }}>
+        <TextField select label={t('admin.node.provider')} value={d.provider} onChange={(e) => set('provider', e.target.value as Draft['provider'])} slotProps={{ htmlInput: { 'data-testid': 'node-provider' }, select: { displayEmpty: true }, inputLabel: { shrink: true } }}>
           <MenuItem value="">{t('admin.node.provider.none')}</MenuItem>
           <MenuItem value="aria2">{t('admin.node.provider.aria2')}</MenuItem>
           <MenuItem value="qbittorrent">{t('admin.node.provider.qbittorrent')}</MenuItem>

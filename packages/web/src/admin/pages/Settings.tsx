@@ -219,33 +219,35 @@ function SettingsForm({ page }: { page: SettingPage }) {
   if (loadError) return <Alert severity="error">{loadError}</Alert>;
   if (!saved) return <LinearProgress />;
   return (
-    <Box component="form" noValidate onSubmit={(e) => { e.preventDefault(); void save(); }} data-testid={`settings-${page.id}`}>
-      {page.sections.map((s, i) => (
-        <Card key={s.title ?? i} variant="outlined" sx={{ mb: 2 }}>
-          <CardContent>
-            {s.title && <Typography variant="subtitle1" sx={{ fontWeight: 600, mb: 1.5 }}>{tx(s.title)}</Typography>}
-            <Stack spacing={2}>
-              {s.fields.filter(visible).map((f) => (
-                <Field key={f.key} f={f} value={values[f.key] ?? ''} error={errors[f.key]} groups={groups} onChange={(v) => {
-                  setValues((old) => ({ ...old, [f.key]: v }));
-                  setErrors(({ [f.key]: _, ...rest }) => rest);
-                }} />
-              ))}
-            </Stack>
-          </CardContent>
-        </Card>
-      ))}
+    <>
+      <Box component="form" noValidate onSubmit={(e) => { e.preventDefault(); void save(); }} data-testid={`settings-${page.id}`}>
+        {page.sections.map((s, i) => (
+          <Card key={s.title ?? i} variant="outlined" sx={{ mb: 2 }}>
+            <CardContent>
+              {s.title && <Typography variant="subtitle1" sx={{ fontWeight: 600, mb: 1.5 }}>{tx(s.title)}</Typography>}
+              <Stack spacing={2}>
+                {s.fields.filter(visible).map((f) => (
+                  <Field key={f.key} f={f} value={values[f.key] ?? ''} error={errors[f.key]} groups={groups} onChange={(v) => {
+                    setValues((old) => ({ ...old, [f.key]: v }));
+                    setErrors(({ [f.key]: _, ...rest }) => rest);
+                  }} />
+                ))}
+              </Stack>
+            </CardContent>
+          </Card>
+        ))}
+        <Paper
+          elevation={changed.length ? 3 : 0}
+          sx={{ position: 'sticky', bottom: 0, mt: 2, p: 1.5, display: 'flex', flexWrap: 'wrap', gap: 1, alignItems: 'center', border: 1, borderColor: 'divider' }}
+        >
+          {saveError ? <Alert severity="error" sx={{ flex: '1 1 100%' }} data-testid="settings-error">{saveError}</Alert> : null}
+          <Typography variant="body2" color="text.secondary" sx={{ flex: 1 }}>{changed.length ? t('admin.settings.unsaved') : ''}</Typography>
+          <Button disabled={!changed.length || busy} onClick={() => { setValues(saved); setErrors({}); setSaveError(undefined); }}>{t('admin.settings.discard')}</Button>
+          <Button type="submit" variant="contained" disabled={!changed.length || busy} data-testid="settings-save">{t('admin.common.save')}</Button>
+        </Paper>
+      </Box>
       {page.tool === 'testMail' && <TestMail values={values} />}
-      <Paper
-        elevation={changed.length ? 3 : 0}
-        sx={{ position: 'sticky', bottom: 0, mt: 2, p: 1.5, display: 'flex', flexWrap: 'wrap', gap: 1, alignItems: 'center', border: 1, borderColor: 'divider' }}
-      >
-        {saveError ? <Alert severity="error" sx={{ flex: '1 1 100%' }} data-testid="settings-error">{saveError}</Alert> : null}
-        <Typography variant="body2" color="text.secondary" sx={{ flex: 1 }}>{changed.length ? t('admin.settings.unsaved') : ''}</Typography>
-        <Button disabled={!changed.length || busy} onClick={() => { setValues(saved); setErrors({}); setSaveError(undefined); }}>{t('admin.settings.discard')}</Button>
-        <Button type="submit" variant="contained" disabled={!changed.length || busy} data-testid="settings-save">{t('admin.common.save')}</Button>
-      </Paper>
-    </Box>
+    </>
   );
 }
 

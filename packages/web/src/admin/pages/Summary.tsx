@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Alert, Box, Button, Card, CardContent, Chip, LinearProgress, Stack, Typography, useTheme } from '@mui/material';
+import { Alert, Box, Button, Card, CardContent, Chip, LinearProgress, Stack, Typography, useMediaQuery, useTheme } from '@mui/material';
 import { formatDate } from '../../util/format.ts';
 import { adminApi } from '../api.ts';
 import { useAdminI18n, type AdminKey } from '../i18n/index.ts';
@@ -16,9 +16,11 @@ const SERIES = [
 function ActivityChart({ m, language }: { m: MetricsSummary; language: string }) {
   const { t } = useAdminI18n();
   const theme = useTheme();
+  const phone = useMediaQuery(theme.breakpoints.down('sm'));
   const colors = [theme.palette.primary.main, theme.palette.success.main, theme.palette.warning.main];
-  const W = 600;
-  const H = 200;
+  // A narrower drawing on phones keeps the text readable once the SVG is scaled to the screen.
+  const W = phone ? 340 : 600;
+  const H = phone ? 180 : 200;
   const pad = { l: 32, r: 8, t: 10, b: 28 };
   const max = Math.max(1, ...m.users, ...m.files, ...m.shares);
   const days = m.dates.length || 1;
@@ -46,7 +48,7 @@ function ActivityChart({ m, language }: { m: MetricsSummary; language: string })
                 </rect>
               );
             })}
-            {(i % 2 === days % 2 || days <= 7) && (
+            {(phone ? (days - 1 - i) % 4 === 0 : (days - 1 - i) % 2 === 0) && (
               <text x={pad.l + i * slot + slot / 2} y={H - 8} textAnchor="middle" fontSize="11" fill={theme.palette.text.secondary}>{day.format(new Date(d))}</text>
             )}
           </g>
@@ -127,10 +129,8 @@ export default function Summary() {
           </Stack>
           <Card variant="outlined" sx={{ mb: 2 }}>
             <CardContent>
-              <Box sx={{ display: 'flex', alignItems: 'baseline', flexWrap: 'wrap', gap: 1, mb: 1 }}>
-                <Typography variant="subtitle1" sx={{ fontWeight: 600, flex: 1 }}>{t('admin.summary.activity')}</Typography>
-                <Typography variant="caption" color="text.secondary">{t('admin.summary.generatedAt', { time: formatDate(m.generated_at, language) })}</Typography>
-              </Box>
+              <Typography variant="subtitle1" sx={{ fontWeight: 600 }}>{t('admin.summary.activity')}</Typography>
+              <Typography variant="caption" color="text.secondary" component="p" sx={{ mb: 1 }}>{t('admin.summary.generatedAt', { time: formatDate(m.generated_at, language) })}</Typography>
               <ActivityChart m={m} language={language} />
             </CardContent>
           </Card>
