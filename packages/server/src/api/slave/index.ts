@@ -180,6 +180,17 @@ export async function slaveRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
         return ok(await sessions.publish(req.params.sessionId));
       });
 
+      r.get('/slave/upload/:sessionId/data', {
+        config: NODE,
+        schema: { tags: ['node'], summary: '[OURS] The bytes received so far for an unpublished session', params: Type.Object({ sessionId: Type.String({ maxLength: 80 }) }) },
+      }, async (req, reply) => {
+        await verifyNodeRequest(ctx, secret, req, undefined);
+        const s = await sessions.load(req.params.sessionId);
+        if (!s || s.published) throw new AppError(Code.UploadSessionExpired, 'Upload session expired');
+        const stream = await driver.readUpload(sessions.handle(s));
+        return reply.header('content-type', 'application/octet-stream').send(stream);
+      });
+
       r.delete('/slave/upload/:sessionId', {
         config: NODE,
         schema: { tags: ['node'], summary: 'Cancel a node upload session and delete its data', params: Type.Object({ sessionId: Type.String({ maxLength: 80 }) }) },

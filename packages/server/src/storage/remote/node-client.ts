@@ -78,6 +78,14 @@ export class NodeClient {
     return parseEnvelope<T>(res);
   }
 
+  /** A signed GET whose answer is streamed (not an envelope unless it failed). */
+  async getStream(route: string): Promise<IncomingMessage> {
+    const path = this.path(route);
+    const headers = this.headers();
+    headers.Authorization = signRequest(this.node.secret, { method: 'GET', path, headers }, this.expiry());
+    return nodeRequest({ method: 'GET', url: `${this.base}${path}`, headers, timeoutMs: this.opts.timeoutMs });
+  }
+
   /** Streams an upload chunk to the node (request-signed; upload data is not part of the signature). */
   async sendChunk(sessionId: string, index: number, body: Readable, length: number, signal?: AbortSignal): Promise<Envelope> {
     const path = this.path(`/upload/${encodeURIComponent(sessionId)}`);

@@ -216,6 +216,26 @@ export class RemoteDriver implements StorageDriver {
     }
   }
 
+  /** The bytes received so far for an unpublished node session (used to hash a relayed upload after a restart). */
+  async readUpload(handle: UploadHandle): Promise<Readable> {
+    const c = await this.client();
+    let res;
+    try {
+      res = await c.getStream(`/upload/${encodeURIComponent(handle.id)}/data`);
+    } catch (e) {
+      throw new StorageError('io', (e as Error).message, { cause: e });
+    }
+    if (res.statusCode === 200 && res.headers['content-type'] === 'application/octet-stream') return res;
+    const text = (await readBody(res).catch(() => Buffer.alloc(0))).toString('utf8');
+    let code = 0;
+    try {
+      code = Number(JSON.parse(text).code);
+    } catch {
+      /* not an envelope */
+    }
+    throw toStorageError(new NodeError(code || Code.IOFailed, `Node answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
+  }
+
   async abortUpload(handle: UploadHandle): Promise<void> {
     await this.rpc('DELETE', `/upload/${encodeURIComponent(handle.id)}`);
   }
