@@ -120,8 +120,8 @@ export async function workflowRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
   r.post('/workflow/extract', {
     config: { scope: 'user' },
     schema: {
-      tags: ['workflow'], summary: 'Extract a zip archive into a folder (background task)',
-      description: 'Only `src[0]` is used. `encoding` decodes legacy (non-UTF-8) entry names, e.g. `gbk`. `file_mask` limits extraction to those entry paths. Encrypted archives are not supported (task error).',
+      tags: ['workflow'], summary: 'Extract an archive (zip, 7z, rar, tar) into a folder (background task)',
+      description: 'Only `src[0]` is used. `encoding` decodes legacy (non-UTF-8) entry names, e.g. `gbk`. `file_mask` limits extraction to those entry paths. `password` opens encrypted zip and 7z archives (wrong or missing → task error). The format is detected from the content (zip, 7z, rar, tar and gz/bz2/xz/zst/lz4 tar).',
       body: Type.Object({
         src: Type.Array(Type.String({ minLength: 1, maxLength: 65536 }), { minItems: 1, maxItems: 1000 }),
         dst: Type.String({ minLength: 1, maxLength: 65536 }),
@@ -152,7 +152,7 @@ export async function workflowRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
     const dst = dstUri.toString();
     const row = await enqueueTask(ctx, {
       type: EXTRACT_ARCHIVE, ownerId: user.row.id,
-      state: { user_id: user.row.id, src: srcUri, dst, encoding, file_mask: req.body.file_mask, next_index: 0, failed: 0 },
+      state: { user_id: user.row.id, src: srcUri, dst, encoding, ...(req.body.password ? { password: req.body.password } : {}), file_mask: req.body.file_mask, next_index: 0, failed: 0 },
       summary: { phase: '', props: { src: srcUri, dst } },
     });
     return ok(serializeTask(ctx, row, await masterNode(ctx)));

@@ -38,7 +38,7 @@ export async function taskTempFile(ctx: Ctx, kind: string, taskId: number): Prom
   await fs.promises.mkdir(dir, { recursive: true });
   const prefix = `${kind}-${taskId}-`;
   for (const name of await fs.promises.readdir(dir)) {
-    if (name.startsWith(prefix)) await fs.promises.rm(path.join(dir, name), { force: true });
+    if (name.startsWith(prefix)) await fs.promises.rm(path.join(dir, name), { recursive: true, force: true });
   }
   return path.join(dir, `${prefix}${randomString(12)}.zip`);
 }
