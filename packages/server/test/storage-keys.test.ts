@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSavePath, goExt } from '../src/storage/keys.ts';
 import { parseRange, evaluatePreconditions, ifRangeAllows } from '../src/http/range.ts';
-import { contentDisposition } from '../src/http/disposition.ts';
+import { contentDisposition } from '../src/util/disposition.ts';
 
 const base = { userId: 7, folderPath: '/photos/2024', originName: 'My Pic.tar.gz', now: new Date(2024, 0, 2, 3, 4, 5).getTime() };
 

@@ -5,7 +5,7 @@ import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from '../services/context.ts';
 import { ok, errorEnvelope } from '../http/envelope.ts';
 import { AppError } from '../http/errors.ts';
-import { contentDisposition } from '../http/disposition.ts';
+import { contentDisposition } from '../util/disposition.ts';
 import { evaluatePreconditions, ifRangeAllows, parseRange, type Validators } from '../http/range.ts';
 import { sniff, typeByName } from '../http/mime.ts';
 import { verifySignedPath } from '../services/signing.ts';

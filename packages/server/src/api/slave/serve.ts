@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { pipeline } from 'node:stream';
-import { contentDisposition } from '../../http/disposition.ts';
+import { contentDisposition } from '../../util/disposition.ts';
 import { evaluatePreconditions, ifRangeAllows, parseRange, type Validators } from '../../http/range.ts';
 import { sniff, typeByName } from '../../http/mime.ts';
 import type { StorageDriver } from '../../storage/driver.ts';

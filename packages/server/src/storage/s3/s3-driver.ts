@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type * as S3 from '@aws-sdk/client-s3';
 import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import type * as Presigner from '@aws-sdk/s3-request-presigner';
-import { contentDisposition } from '../../http/disposition.ts';
+import { contentDisposition } from '../../util/disposition.ts';
 import { LocalDriver } from '../local/local-driver.ts';
 import {
   StorageError, type BlobInfo, type BlobStat, type ByteRange, type ChunkWrite, type CreateUploadRequest,
