@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { uploadFile } from '../packages/server/test/helpers/transfer.ts';
 import type { Client } from '../packages/server/test/helpers/client.ts';
+import { pdf, wav } from './helpers/media.ts';
 import { browserSkipReason, CHROMIUM, openSession, SCREENSHOT_DIR, signInThroughUi, type Session } from './helpers/browser.ts';
 
 const skip = browserSkipReason();
@@ -38,6 +39,9 @@ describe.skipIf(!!skip)(`web UI: share links${skip ? ` (skipped: ${skip})` : ''}
     expect((await owner.post('/file/create', { uri: 'cloudreve://my/Trip/Day 1', type: 'folder' })).code).toBe(0);
     await uploadFile(owner, 'cloudreve://my/Trip/notes.txt', Buffer.from('trip notes\n'));
     await uploadFile(owner, 'cloudreve://my/Trip/Day 1/photo.png', await pngBytes());
+    await uploadFile(owner, 'cloudreve://my/Trip/Day 1/route.md', Buffer.from('# Route plan\n\n- north *first*\n'));
+    await uploadFile(owner, 'cloudreve://my/Trip/Day 1/birds.wav', wav(2));
+    await uploadFile(owner, 'cloudreve://my/Trip/Day 1/tickets.pdf', pdf('Tickets'));
     await s.context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await signInThroughUi(s.page, OWNER, PASSWORD);
   }, 600_000);
@@ -128,12 +132,41 @@ describe.skipIf(!!skip)(`web UI: share links${skip ? ` (skipped: ${skip})` : ''}
 
       await row(page, 'Day 1').dblclick();
       await row(page, 'photo.png').waitFor();
+      // The file browser's viewers, fed through the share URI.
       await row(page, 'photo.png').dblclick();
-      await page.getByTestId('share-preview').locator('img').waitFor();
-      await page.waitForFunction(() => (document.querySelector('[data-testid="share-preview"] img') as HTMLImageElement | null)?.naturalWidth === 8);
+      await page.getByTestId('preview-image').waitFor();
+      if (await page.getByTestId('preview-original').isVisible()) await page.getByTestId('preview-original').click();
+      await page.waitForFunction(() => {
+        const img = document.querySelector('[data-testid="preview-image"][data-variant="original"]') as HTMLImageElement | null;
+        return img?.complete && img.naturalWidth === 8;
+      });
       await page.screenshot({ path: `${SCREENSHOT_DIR}/65-share-preview.png` });
       await page.keyboard.press('Escape');
+      await page.getByTestId('preview').waitFor({ state: 'detached' });
+
+      await row(page, 'route.md').dblclick();
+      await page.getByTestId('markdown-view').getByRole('heading', { name: 'Route plan' }).waitFor();
+      await page.getByTestId('preview-read-only').waitFor();
+      expect(await page.getByTestId('preview-save').count()).toBe(0);
+      await page.screenshot({ path: `${SCREENSHOT_DIR}/65b-share-preview-markdown.png` });
+      await page.getByTestId('preview-close').click();
+
+      await row(page, 'birds.wav').dblclick();
+      await page.waitForFunction(() => (document.querySelector('[data-testid="preview-audio"]') as HTMLAudioElement | null)?.duration > 1.5);
+      await page.getByTestId('preview-close').click();
+
+      await row(page, 'tickets.pdf').dblclick();
+      await page.getByTestId('preview-pdf').waitFor();
+      expect(await page.getByTestId('preview-pdf').getAttribute('src')).toMatch(/^blob:/);
+      await page.screenshot({ path: `${SCREENSHOT_DIR}/65c-share-preview-pdf.png` });
+      await page.getByTestId('preview-close').click();
+      await page.getByTestId('preview').waitFor({ state: 'detached' });
       await page.getByTestId('share-breadcrumbs').getByRole('link', { name: 'Trip' }).click();
+      await row(page, 'notes.txt').dblclick();
+      await page.getByTestId('code-editor').getByText('trip notes').waitFor();
+      expect(await page.getByTestId('code-editor').getAttribute('contenteditable')).toBe('false');
+      await page.getByTestId('preview-close').click();
+      await page.getByTestId('preview').waitFor({ state: 'detached' });
       await row(page, 'notes.txt').click();
       const downloading = page.waitForEvent('download');
       await page.getByTestId('share-download').click();

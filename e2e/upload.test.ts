@@ -118,10 +118,20 @@ describe.skipIf(!!skip)(`web UI: upload and download${skip ? ` (skipped: ${skip}
     const saved = await download.path();
     expect(fs.statSync(saved).size).toBe(3 * CHUNK + 12345);
 
-    const viaKeyboard = page.waitForEvent('download');
+    // Enter opens a previewable file (text here) in the preview, which has its own Download
+    // button; the selection bar downloads it too.
     await row(page, 'hello.txt').click();
     await page.keyboard.press('Enter');
-    expect((await viaKeyboard).suggestedFilename()).toBe('hello.txt');
+    await page.getByTestId('preview').waitFor();
+    const fromPreview = page.waitForEvent('download');
+    await page.getByTestId('preview-download').click();
+    expect((await fromPreview).suggestedFilename()).toBe('hello.txt');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('preview').waitFor({ state: 'detached' });
+    const fromBar = page.waitForEvent('download');
+    await row(page, 'hello.txt').click();
+    await page.getByTestId('selection-bar').getByRole('button', { name: 'Download' }).click();
+    expect((await fromBar).suggestedFilename()).toBe('hello.txt');
   });
 
   it('sorts by size with folders first', async () => {

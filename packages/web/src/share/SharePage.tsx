@@ -1,10 +1,9 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type MouseEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type MouseEvent } from 'react';
 import { Link as RouterLink, useNavigate, useSearchParams } from 'react-router';
 import {
-  Alert, Avatar, Box, Breadcrumbs, Button, CircularProgress, Dialog, DialogContent, DialogTitle, IconButton, Link,
+  Alert, Avatar, Backdrop, Box, Breadcrumbs, Button, CircularProgress, Link,
   TextField, Toolbar, Tooltip, Typography, useMediaQuery, useTheme,
 } from '@mui/material';
-import CloseIcon from '@mui/icons-material/Close';
 import DownloadOutlinedIcon from '@mui/icons-material/DownloadOutlined';
 import LockOutlinedIcon from '@mui/icons-material/LockOutlined';
 import NavigateNextIcon from '@mui/icons-material/NavigateNext';
@@ -25,10 +24,12 @@ import { FolderPickDialog } from '../explorer/MoveDialog.tsx';
 import { useFolder, type Sort, type SortField } from '../explorer/useFolder.ts';
 import { useSelection } from '../explorer/useSelection.ts';
 import { useI18n } from '../i18n/index.tsx';
-import { extensionOf, formatDate, formatSize } from '../util/format.ts';
+import { formatDate, formatSize } from '../util/format.ts';
+import { useViewerTable, viewerFor } from '../preview/viewers.ts';
 import { buildUri, parseUri } from '../util/uri.ts';
 
-const IMAGE_EXT = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'bmp', 'svg', 'avif']);
+/** The file browser's previewer (images, video, audio, PDF, text, Markdown), read-only here. */
+const Preview = lazy(() => import('../preview/Preview.tsx'));
 
 /** `<id>[:<password>]@share` → its parts. */
 function shareAuthority(authority: string): { id: string; password?: string } {
@@ -123,36 +124,6 @@ function PasswordPrompt({ share, initialError, onUnlock }: { share?: Share; init
   );
 }
 
-function ImagePreview({ file, onClose }: { file: FileResponse | null; onClose(): void }) {
-  const { t, language } = useI18n();
-  const [url, setUrl] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    setUrl(null);
-    setError(null);
-    if (!file?.path) return;
-    let live = true;
-    files.urls({ uris: [file.path] }).then(
-      (r) => live && setUrl(r.urls[0]?.url ?? null),
-      (err) => live && setError(describeError(err, t, language)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [file, t, language]);
-  return (
-    <Dialog open={Boolean(file)} onClose={onClose} maxWidth="lg" fullWidth aria-labelledby="share-preview-title" data-testid="share-preview">
-      <DialogTitle id="share-preview-title" sx={{ display: 'flex', alignItems: 'center', gap: 1, pr: 1 }}>
-        <Box component="span" sx={{ flex: 1, minWidth: 0, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>{file?.name}</Box>
-        <IconButton onClick={onClose} aria-label={t('common.close')}><CloseIcon /></IconButton>
-      </DialogTitle>
-      <DialogContent sx={{ display: 'flex', justifyContent: 'center', alignItems: 'center', minHeight: 240 }}>
-        {error ? <Alert severity="error">{error}</Alert> : url ? <Box component="img" src={url} alt={file?.name ?? ''} sx={{ maxWidth: '100%', maxHeight: '75dvh', objectFit: 'contain' }} /> : <CircularProgress />}
-      </DialogContent>
-    </Dialog>
-  );
-}
-
 function ShareBrowser({ share, uri, root }: { share: Share; uri: string; root: string }) {
   const { t, tp, language } = useI18n();
   const notify = useNotify();
@@ -162,6 +133,8 @@ function ShareBrowser({ share, uri, root }: { share: Share; uri: string; root: s
   const folder = useFolder(uri, sort);
   const sel = useSelection(folder.items);
   const [preview, setPreview] = useState<FileResponse | null>(null);
+  const table = useViewerTable();
+  const canPreview = (f: FileResponse | undefined) => Boolean(f && f.type === FileKind.File && viewerFor(table, f));
   const [saving, setSaving] = useState<FileResponse[] | null>(null);
   const parsed = parseUri(uri);
   const rootParsed = parseUri(root)!;
@@ -188,7 +161,7 @@ function ShareBrowser({ share, uri, root }: { share: Share; uri: string; root: s
   const open = (file: FileResponse | undefined) => {
     if (!file?.path) return;
     if (file.type === FileKind.Folder) go(file.path);
-    else if (IMAGE_EXT.has(extensionOf(file.name))) setPreview(file);
+    else if (canPreview(file)) setPreview(file);
     else void download([file]);
   };
 
@@ -280,7 +253,7 @@ function ShareBrowser({ share, uri, root }: { share: Share; uri: string; root: s
         <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, px: 2.5, py: 1, borderTop: 1, borderColor: 'divider', color: 'text.secondary' }}>
           <Typography variant="caption" data-testid="item-count">{folder.ready ? count : t('common.loading')}</Typography>
           <Box sx={{ flex: 1 }} />
-          {selected.length === 1 && selected[0]!.type === FileKind.File && IMAGE_EXT.has(extensionOf(selected[0]!.name)) && (
+          {selected.length === 1 && canPreview(selected[0]) && (
             <Button size="small" startIcon={<VisibilityOutlinedIcon />} onClick={() => setPreview(selected[0]!)} data-testid="share-preview-button">{t('share.preview')}</Button>
           )}
           {selected.length === 1 && selected[0]!.type === FileKind.File && (
@@ -289,7 +262,21 @@ function ShareBrowser({ share, uri, root }: { share: Share; uri: string; root: s
         </Box>
       </Box>
 
-      <ImagePreview file={preview} onClose={() => setPreview(null)} />
+      {preview && (
+        <Suspense fallback={<Backdrop open sx={{ zIndex: (th) => th.zIndex.modal }}><CircularProgress color="inherit" aria-label={t('common.loading')} /></Backdrop>}>
+          {/* The viewers fetch through the share URI (POST /file/url, /file/thumb, /file/info), which visitors may use. */}
+          <Preview
+            file={preview}
+            items={folder.items}
+            table={table}
+            canEdit={false}
+            onShow={setPreview}
+            onSaved={() => undefined}
+            onDownload={(f) => void download([f])}
+            onClose={() => setPreview(null)}
+          />
+        </Suspense>
+      )}
       <FolderPickDialog
         open={Boolean(saving)}
         title={saving ? tp('share.saveTitle', saving.length, { name: saving[0]?.name ?? '' }) : ''}
@@ -314,7 +301,7 @@ function ShareBrowser({ share, uri, root }: { share: Share; uri: string; root: s
 /**
  * The page a share link leads to (`/s/<id>[/<password>]` → `/home?path=cloudreve://<id>[:<pw>]@share`):
  * asks for the password when needed, then lists the shared folder (or file) read-only, with
- * download, image preview and — for signed-in visitors — "save to my files".
+ * download, the file browser's previews (read-only) and — for signed-in visitors — "save to my files".
  */
 export default function SharePage() {
   const { t, language } = useI18n();
