@@ -13,6 +13,7 @@ import { NotFound } from './pages/NotFound.tsx';
 import { Explorer } from './explorer/Explorer.tsx';
 import { UploadProvider } from './upload/UploadProvider.tsx';
 import { AdminRoute } from './admin/access.tsx';
+import { tasksElement } from './tasks/routes.tsx';
 import { ShareGate } from './share/ShareGate.tsx';
 import { mySharesElement, settingsElement } from './settings/routes.tsx';
 
@@ -66,6 +67,7 @@ export function App() {
                 >
                   <Route path="/home" element={<Explorer />} />
                   <Route path="/admin/*" element={<AdminRoute />} />
+                  <Route path="/tasks" element={tasksElement} />
                   <Route path="/shares" element={mySharesElement} />
                   <Route path="/settings" element={settingsElement} />
                 </Route>

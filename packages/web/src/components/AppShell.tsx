@@ -12,6 +12,7 @@ import AdminPanelSettingsOutlinedIcon from '@mui/icons-material/AdminPanelSettin
 import ShareOutlinedIcon from '@mui/icons-material/ShareOutlined';
 import SettingsOutlinedIcon from '@mui/icons-material/SettingsOutlined';
 import CloudOutlinedIcon from '@mui/icons-material/CloudOutlined';
+import TaskAltIcon from '@mui/icons-material/TaskAlt';
 import type { Capacity } from '@cloudreve-ts/protocol';
 import { api } from '../api/client.ts';
 import { user as userApi } from '../api/endpoints.ts';
@@ -25,6 +26,7 @@ import { LanguageMenu } from './LanguageMenu.tsx';
 import { isAdmin } from '../admin/access.tsx';
 import { useNotify } from './Notifier.tsx';
 import { Logo } from './Logo.tsx';
+import { useTasksMenuText } from '../tasks/i18n/menu.ts';
 
 const DRAWER_WIDTH = 248;
 
@@ -68,6 +70,7 @@ function Sidebar({ onNavigate }: { onNavigate?: () => void }) {
   const { t } = useI18n();
   const [params] = useSearchParams();
   const capacity = useCapacity();
+  const taskText = useTasksMenuText();
   const { pathname } = useLocation();
   const fs = pathname === '/home' ? parseUri(params.get('path') ?? MY_ROOT)?.fs ?? 'my' : '';
   const usedPercent = capacity && capacity.total > 0 ? Math.min(100, (capacity.used / capacity.total) * 100) : 0;
@@ -76,6 +79,7 @@ function Sidebar({ onNavigate }: { onNavigate?: () => void }) {
       <List disablePadding>
         <NavItem to="/home" icon={<FolderOutlinedIcon />} label={t('nav.myFiles')} selected={fs === 'my'} testId="nav-my" />
         <NavItem to={`/home?path=${encodeURIComponent(TRASH_ROOT)}`} icon={<DeleteOutlineIcon />} label={t('nav.trash')} selected={fs === 'trash'} testId="nav-trash" />
+        <NavItem to="/tasks" icon={<TaskAltIcon />} label={taskText('nav.tasks')} selected={pathname === '/tasks'} testId="nav-tasks" />
         <NavItem to="/shares" icon={<ShareOutlinedIcon />} label={t('nav.shares')} selected={pathname === '/shares'} testId="nav-shares" />
         <NavItem to="/settings" icon={<SettingsOutlinedIcon />} label={t('nav.settings')} selected={pathname === '/settings'} testId="nav-settings" />
         <AdminNav />

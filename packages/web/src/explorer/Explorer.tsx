@@ -35,6 +35,7 @@ import { useSelection } from './useSelection.ts';
 import { FileGrid } from './FileGrid.tsx';
 import { useExplorerExtras } from './useExplorerExtras.tsx';
 import { useOrganize } from './useOrganize.tsx';
+import { useTaskActions } from '../tasks/useTaskActions.tsx';
 
 type DialogState =
   | { kind: 'newFolder' }
@@ -89,6 +90,7 @@ export function Explorer() {
   const queue = useUploadQueue();
   const caps = useMemo(() => new Boolset(folder.props?.capability), [folder.props?.capability]);
   const organize = useOrganize(uri, folder, caps, mode);
+  const taskActions = useTaskActions(uri, mode, caps);
   const extras = useExplorerExtras({ uri, mode, items: folder.items, caps, selected: sel.selectedItems, replaceItem: folder.replaceItem, download: (f) => void actions.download(f) });
   const [dialog, setDialog] = useState<DialogState>(null);
   const [menu, setMenu] = useState<MenuState | null>(null);
@@ -447,6 +449,7 @@ export function Explorer() {
           <ListItemIcon><DriveFolderUploadOutlinedIcon fontSize="small" /></ListItemIcon>
           <ListItemText>{t('files.uploadFolder')}</ListItemText>
         </MenuItem>
+        {taskActions.folderMenuItems(() => setUploadMenu(null))}
       </Menu>
 
       <Menu
@@ -479,6 +482,7 @@ export function Explorer() {
             </MenuItem>
           ),
           ...organize.menuItems(selected, closeMenu),
+          ...taskActions.menuItems(selected, closeMenu),
           ...extras.menuItems(closeMenu),
           <Divider key="d1" />,
           caps.has(Capability.SoftDelete) && (
@@ -516,6 +520,7 @@ export function Explorer() {
               <ListItemText>{t('files.uploadFiles')}</ListItemText>
             </MenuItem>
           ),
+          ...taskActions.folderMenuItems(closeMenu),
           folder.items.length > 0 && (
             <MenuItem key="all" onClick={menuAction(selectAll)}>
               <ListItemIcon><SelectAllIcon fontSize="small" /></ListItemIcon>
@@ -537,6 +542,7 @@ export function Explorer() {
       </Menu>
 
       {organize.dialogs}
+      {taskActions.elements}
       {extras.elements}
       <NameDialog
         open={dialog?.kind === 'newFolder'}
