@@ -45,7 +45,8 @@ describe.skipIf(!!skip)(`web UI: info panel${skip ? ` (skipped: ${skip})` : ''}`
     await row(page, 'Reports').click();
     const panel = page.getByTestId('info-panel');
     await panel.and(page.locator('[data-name="Reports"]')).waitFor();
-    await page.getByTestId('info-size').filter({ hasText: '2 files, 1 folders' }).waitFor();
+    // The whole subtree: q1.txt, q2.txt and Old/q0.txt.
+    await page.getByTestId('info-size').filter({ hasText: 'Files: 3 · Folders: 1' }).waitFor();
     expect(await page.getByTestId('info-location').textContent()).toBe('My files');
     await s.screenshot('info-01-folder');
 
@@ -111,6 +112,7 @@ describe.skipIf(!!skip)(`web UI: info panel${skip ? ` (skipped: ${skip})` : ''}`
     const { page } = s;
     await page.getByTestId('info-close').click();
     await page.getByTestId('info-panel').waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape');
     await page.setViewportSize({ width: 360, height: 740 });
     try {
       await page.getByTestId('action-refresh').click();

@@ -176,7 +176,8 @@ export function Explorer() {
       } else if (e.key === 'F2') {
         e.preventDefault();
         if (state.single && state.renameOk) act.rename(state.single);
-      } else if (e.key === 'Enter') {
+      } else if (e.key === 'Enter' && !(e.target instanceof HTMLElement && e.target.closest('button, a, [role="button"]'))) {
+        // Enter on a focused button or link is that control's own action.
         const target = state.focusItem ?? state.single;
         if (target) {
           e.preventDefault();

@@ -322,7 +322,7 @@ export const en = {
   'info.type': 'Type',
   'info.file': 'File',
   'info.folder': 'Folder',
-  'info.contains': '{files} files, {folders} folders',
+  'info.contains': 'Files: {files} · Folders: {folders}',
   'info.storageUsed': 'Storage used',
   'info.created': 'Created',
   'info.location': 'Location',

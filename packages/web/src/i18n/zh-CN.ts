@@ -320,7 +320,7 @@ export const zhCN: Dictionary = {
   'info.type': '类型',
   'info.file': '文件',
   'info.folder': '文件夹',
-  'info.contains': '{files} 个文件，{folders} 个文件夹',
+  'info.contains': '文件：{files} · 文件夹：{folders}',
   'info.storageUsed': '占用空间',
   'info.created': '创建于',
   'info.location': '位置',
