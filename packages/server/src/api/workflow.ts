@@ -18,6 +18,7 @@ import { masterNode, serializeTask } from '../tasks/serialize.ts';
 import { CREATE_ARCHIVE } from '../tasks/archive-task.ts';
 import { EXTRACT_ARCHIVE } from '../tasks/extract-task.ts';
 import { TaskStatus } from '../tasks/types.ts';
+import { workflowStorageRoutes } from './workflow-storage.ts';
 
 const GENERAL_TYPES = [CREATE_ARCHIVE, EXTRACT_ARCHIVE, 'relocate', 'import'];
 const ACTIVE = [TaskStatus.Suspending, TaskStatus.Processing, TaskStatus.Queued];
@@ -35,6 +36,7 @@ export async function workflowRoutes(app: FastifyInstance, ctx: Ctx): Promise<vo
   const r = typed(app);
   const queue = startTaskQueue(ctx);
   app.addHook('onClose', async () => queue.stop());
+  await workflowStorageRoutes(app, ctx);
 
   r.get('/workflow', {
     config: { scope: 'user' },
