@@ -1,6 +1,7 @@
-import { Code, type StoragePolicySummary } from '@cloudreve-ts/protocol';
+import type { StoragePolicySummary } from '@cloudreve-ts/protocol';
 import { ApiError, NETWORK_ERROR } from '../api/client.ts';
 import { upload } from '../api/endpoints.ts';
+import { transportFor, type UploadTransport } from './transports/index.ts';
 import { extensionOf } from '../util/format.ts';
 import { childUri } from '../util/uri.ts';
 
@@ -23,7 +24,7 @@ export interface UploadTask {
   /** Upload as a new version of an existing file (after a 40004 conflict). */
   overwrite: boolean;
   /** The server's upload session, kept across pause, network loss and retry so sending resumes. */
-  session?: { id: string; chunkSize: number };
+  session?: { id: string; chunkSize: number; transport: UploadTransport };
   /** Index of the next chunk to send in `session`. */
   nextChunk: number;
   /** The browser is offline; sending resumes when it is back. */
@@ -224,13 +225,17 @@ export class UploadQueue {
           mime_type: task.file.type || undefined,
           entity_type: task.overwrite ? 'version' : undefined,
         });
-        this.patch(id, { session: { id: session.session_id, chunkSize: session.chunk_size }, nextChunk: 0 });
+        // Where the bytes go follows the policy the server chose (transports/).
+        let transport: UploadTransport;
+        try {
+          transport = transportFor(session, task.file.size, task.policy?.type);
+        } catch (e) {
+          void upload.deleteSession(session.session_id, task.uri).catch(() => undefined);
+          throw e;
+        }
+        this.patch(id, { session: { id: session.session_id, chunkSize: session.chunk_size, transport }, nextChunk: 0 });
         task = this.find(id)!;
         if (controller.signal.aborted) throw new DOMException('aborted', 'AbortError');
-        const policyType = session.storage_policy?.type ?? task.policy?.type ?? 'local';
-        if (policyType !== 'local' && !session.storage_policy?.relay && !task.policy?.relay) {
-          throw new ApiError(Code.PolicyNotAllowed, `storage type ${policyType} is not supported by this web client`);
-        }
       }
       await this.sendChunks(id, controller.signal);
       this.patch(id, { status: 'done', loaded: task.file.size, session: undefined, offline: false }, true);
@@ -257,35 +262,42 @@ export class UploadQueue {
   }
 
   /**
-   * Sends the file in order from `nextChunk`; chunk_size 0 means one request with everything. While
-   * the browser is offline it waits for the network instead of spending its retries.
+   * Sends the file in order from `nextChunk` through the session's transport (chunk_size 0 means one
+   * request with everything), then runs its finish step. While the browser is offline it waits for
+   * the network instead of spending its retries.
    */
   private async sendChunks(id: string, signal: AbortSignal): Promise<void> {
     const task = this.find(id)!;
-    const { id: sessionId, chunkSize } = task.session!;
+    const { chunkSize, transport } = task.session!;
     const size = task.file.size;
     const step = chunkSize > 0 ? chunkSize : Math.max(size, 1);
     const count = Math.max(1, Math.ceil(size / step));
     for (let index = task.nextChunk; index < count; index++) {
       const start = index * step;
       const chunk = task.file.slice(start, Math.min(size, start + step));
-      for (let attempt = 0; ; ) {
-        try {
-          await upload.sendChunk(sessionId, index, chunk, { signal, onProgress: (loaded) => this.patch(id, { loaded: start + loaded }) });
-          break;
-        } catch (e) {
-          if (!retryable(e) || signal.aborted) throw e;
-          if (!navigator.onLine) {
-            this.patch(id, { offline: true, loaded: start }, true);
-            await whenOnline(signal);
-            this.patch(id, { offline: false }, true);
-            continue;
-          }
-          if (attempt >= RETRY_DELAYS_MS.length) throw e;
-          await sleep(RETRY_DELAYS_MS[attempt++]!, signal);
-        }
-      }
+      await this.withRetries(id, signal, start, () =>
+        transport.sendChunk(index, chunk, { signal, onProgress: (loaded) => this.patch(id, { loaded: start + loaded }) }));
       this.patch(id, { loaded: start + chunk.size, nextChunk: index + 1 });
+    }
+    if (transport.finish) await this.withRetries(id, signal, size, () => transport.finish!(signal));
+  }
+
+  /** Runs one step, retrying network and server failures with backoff (waiting while offline). */
+  private async withRetries(id: string, signal: AbortSignal, loadedBefore: number, step: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; ) {
+      try {
+        return await step();
+      } catch (e) {
+        if (!retryable(e) || signal.aborted) throw e;
+        if (!navigator.onLine) {
+          this.patch(id, { offline: true, loaded: loadedBefore }, true);
+          await whenOnline(signal);
+          this.patch(id, { offline: false }, true);
+          continue;
+        }
+        if (attempt >= RETRY_DELAYS_MS.length) throw e;
+        await sleep(RETRY_DELAYS_MS[attempt++]!, signal);
+      }
     }
   }
 }
