@@ -212,6 +212,12 @@ describe.skipIf(!!skip)(`web UI: background tasks${skip ? ` (skipped: ${skip})` 
       await page.getByTestId('menu-remote-download').click();
       await page.getByTestId('rd-links').fill(web.url);
       expect(await page.getByTestId('rd-dst').inputValue()).toBe('/');
+      // The folder picker of move/copy fills the destination.
+      await page.getByTestId('rd-dst-browse').click();
+      await page.getByTestId('folder-pick-dialog').locator('[data-testid="tree-node"][data-uri="cloudreve://my/unpacked"]').click();
+      await page.getByTestId('folder-pick-submit').click();
+      await page.getByTestId('folder-pick-dialog').waitFor({ state: 'detached' });
+      expect(await page.getByTestId('rd-dst').inputValue()).toBe('/unpacked');
       await page.getByTestId('rd-dst').fill('/web');
       await page.getByTestId('rd-submit').click();
       await page.getByTestId('task-toast').getByText('Download started').waitFor();
@@ -284,6 +290,19 @@ describe.skipIf(!!skip)(`web UI: background tasks${skip ? ` (skipped: ${skip})` 
     await s.screenshot('tasks-13-canceled');
   });
 
+  it('pages through more tasks than one page with "Load more"', async () => {
+    const { page } = s;
+    for (let i = 0; i < 21; i++) expect((await api.post('/workflow/archive', { src: ['cloudreve://my/b.txt'], dst: `cloudreve://my/many/z${i}.zip` })).code).toBe(0);
+    const total = (await api.get('/workflow?page_size=100&category=general')).data.tasks.length;
+    expect(total).toBeGreaterThan(21);
+    await page.goto('/tasks?tab=general');
+    await card(page).first().waitFor();
+    expect(await card(page).count()).toBe(20);
+    await page.getByTestId('tasks-load-more').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="task-card"]').length === n, total);
+    expect(await page.getByTestId('tasks-load-more').count()).toBe(0);
+  });
+
   it('works at phone width', async () => {
     const { page } = s;
     await page.setViewportSize({ width: 360, height: 740 });
@@ -304,6 +323,13 @@ describe.skipIf(!!skip)(`web UI: background tasks${skip ? ` (skipped: ${skip})` 
     await settle(page);
     await s.screenshot('tasks-16-phone-extract');
     await page.keyboard.press('Escape');
+
+    // Chinese UI.
+    await page.evaluate(() => localStorage.setItem('cr_language', 'zh-CN'));
+    await page.goto('/tasks?tab=downloaded');
+    await page.getByRole('heading', { name: '任务' }).waitFor();
+    await card(page, 'completed').first().getByText('已完成').waitFor();
+    await s.screenshot('tasks-17-phone-zh');
     expect(s.errors).toEqual([]);
   });
 });

@@ -17,6 +17,8 @@ import { uriToPath } from './paths.ts';
 export interface Item { name: string; uri: string; folder: boolean }
 
 /** Encodings offered for legacy zip entry names (labels TextDecoder knows). */
+/** The select's value for "no encoding sent" (an empty value would render the select as blank). */
+const AUTO = 'auto';
 const ENCODINGS = ['gbk', 'gb18030', 'big5', 'shift_jis', 'euc-jp', 'euc-kr', 'windows-1251', 'windows-1252', 'iso-8859-2'];
 
 /** "report.final.pdf" → "report.final"; "pack.tar.gz" → "pack"; folders keep their name. */
@@ -129,7 +131,7 @@ export interface ExtractDialogProps {
 export function ExtractDialog({ open, file, folderUri, onClose, onCreated }: ExtractDialogProps) {
   const { t, err } = useTasksI18n();
   const [dst, setDst] = useState('/');
-  const [encoding, setEncoding] = useState('');
+  const [encoding, setEncoding] = useState(AUTO);
   const [password, setPassword] = useState('');
   const [showPassword, setShowPassword] = useState(false);
   const [dstError, setDstError] = useState<string | undefined>();
@@ -141,7 +143,7 @@ export function ExtractDialog({ open, file, folderUri, onClose, onCreated }: Ext
     if (!open || !file) return;
     const here = uriToPath(folderUri);
     setDst(`${here.replace(/\/$/, '')}/${stem(file)}`);
-    setEncoding('');
+    setEncoding(AUTO);
     setPassword('');
     setShowPassword(false);
     setDstError(undefined);
@@ -160,7 +162,7 @@ export function ExtractDialog({ open, file, folderUri, onClose, onCreated }: Ext
     try {
       const task = await workflow.extract({
         src: [file.uri], dst: dest.uri!,
-        ...(isZip && encoding ? { encoding } : {}),
+        ...(isZip && encoding !== AUTO ? { encoding } : {}),
         ...(password ? { password } : {}),
       });
       onCreated(task, file.name);
@@ -183,7 +185,7 @@ export function ExtractDialog({ open, file, folderUri, onClose, onCreated }: Ext
           helperText={t('archive.encodingHint')}
           slotProps={{ select: { SelectDisplayProps: { 'data-testid': 'extract-encoding' } as object } }}
         >
-          <MenuItem value="">{t('archive.encodingAuto')}</MenuItem>
+          <MenuItem value={AUTO}>{t('archive.encodingAuto')}</MenuItem>
           {ENCODINGS.map((enc) => <MenuItem key={enc} value={enc}>{enc.toUpperCase()}</MenuItem>)}
         </TextField>
       )}

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Box, Button, TextField } from '@mui/material';
+import { Box, Button, IconButton, TextField, Tooltip, useMediaQuery, useTheme } from '@mui/material';
 import FolderOpenOutlinedIcon from '@mui/icons-material/FolderOpenOutlined';
 import { FolderPickDialog } from '../explorer/MoveDialog.tsx';
 import { useTasksI18n } from './i18n/index.ts';
@@ -17,6 +17,8 @@ interface Props {
 export function DestinationField({ value, onChange, error, testId }: Props) {
   const { t } = useTasksI18n();
   const [picking, setPicking] = useState(false);
+  const theme = useTheme();
+  const phone = useMediaQuery(theme.breakpoints.down('sm'));
   return (
     <Box sx={{ display: 'flex', gap: 1, alignItems: 'flex-start' }}>
       <TextField
@@ -28,9 +30,17 @@ export function DestinationField({ value, onChange, error, testId }: Props) {
         fullWidth
         slotProps={{ htmlInput: { 'data-testid': testId, spellCheck: false } }}
       />
-      <Button variant="outlined" onClick={() => setPicking(true)} startIcon={<FolderOpenOutlinedIcon />} sx={{ mt: 1, flexShrink: 0 }} data-testid={`${testId}-browse`}>
-        {t('dest.browse')}
-      </Button>
+      {phone ? (
+        <Tooltip title={t('dest.browse')}>
+          <IconButton onClick={() => setPicking(true)} aria-label={t('dest.browse')} sx={{ mt: 1, flexShrink: 0 }} data-testid={`${testId}-browse`}>
+            <FolderOpenOutlinedIcon />
+          </IconButton>
+        </Tooltip>
+      ) : (
+        <Button variant="outlined" onClick={() => setPicking(true)} startIcon={<FolderOpenOutlinedIcon />} sx={{ mt: 1, flexShrink: 0 }} data-testid={`${testId}-browse`}>
+          {t('dest.browse')}
+        </Button>
+      )}
       <FolderPickDialog
         open={picking}
         title={t('dest.pickTitle')}
