@@ -61,6 +61,7 @@ describe.skipIf(!!skip)(`web UI: admin area${skip ? ` (skipped: ${skip})` : ''}`
   }, 600_000);
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== 'fail') return;
+    console.error('page errors so far:', s.errors);
     await s.screenshot(`admin-FAILED-${ctx.task.name.slice(0, 20).replace(/\W+/g, '-')}`).catch(() => undefined);
     // Leave no dialog open for the next step.
     await s.page.goto('/admin/summary').catch(() => undefined);
@@ -149,7 +150,10 @@ describe.skipIf(!!skip)(`web UI: admin area${skip ? ` (skipped: ${skip})` : ''}`
     expect(mails.some((m) => m.startsWith('ops@example.com'))).toBe(true);
     await page.getByTestId('setting-smtpPort').fill('1');
     await page.getByTestId('test-mail-send').click();
-    await page.locator('p.Mui-error').filter({ hasText: /\S/ }).first().waitFor();
+    const failure = page.locator('p.Mui-error').filter({ hasText: /\S/ }).first();
+    await failure.waitFor();
+    expect(await failure.textContent()).not.toBe('Not a valid e-mail address');
+    await failure.scrollIntoViewIfNeeded();
     await s.screenshot('admin-04-settings-mail');
     await page.getByRole('button', { name: 'Discard' }).click();
 

@@ -2,6 +2,7 @@ import { lazy, Suspense } from 'react';
 import { Link as RouterLink, Navigate, Route, Routes, useLocation } from 'react-router';
 import { Box, LinearProgress, Tab, Tabs } from '@mui/material';
 import { useAdminI18n, type AdminKey } from './i18n/index.ts';
+import { PageBoundary } from './components/PageBoundary.tsx';
 
 const Summary = lazy(() => import('./pages/Summary.tsx'));
 const Settings = lazy(() => import('./pages/Settings.tsx'));
@@ -39,24 +40,26 @@ export default function AdminApp() {
         </Tabs>
       </Box>
       <Box sx={{ flex: 1, minHeight: 0, overflow: 'auto', p: { xs: 1.5, sm: 3 } }}>
-        <Suspense fallback={<LinearProgress />}>
-          <Routes>
-            <Route index element={<Navigate to="summary" replace />} />
-            <Route path="summary" element={<Summary />} />
-            <Route path="settings" element={<Navigate to="site" replace />} />
-            <Route path="settings/:page" element={<Settings />} />
-            <Route path="users" element={<Users />} />
-            <Route path="groups" element={<Groups />} />
-            <Route path="policies" element={<Policies />} />
-            <Route path="nodes" element={<Nodes />} />
-            <Route path="files" element={<Files />} />
-            <Route path="blobs" element={<Blobs />} />
-            <Route path="shares" element={<Shares />} />
-            <Route path="tasks" element={<Tasks />} />
-            <Route path="audit" element={<Audit />} />
-            <Route path="*" element={<Navigate to="summary" replace />} />
-          </Routes>
-        </Suspense>
+        <PageBoundary message={t('admin.common.loadFailed')} reloadLabel={t('admin.common.reload')} resetKey={pathname}>
+          <Suspense fallback={<LinearProgress />}>
+            <Routes>
+              <Route index element={<Navigate to="summary" replace />} />
+              <Route path="summary" element={<Summary />} />
+              <Route path="settings" element={<Navigate to="site" replace />} />
+              <Route path="settings/:page" element={<Settings />} />
+              <Route path="users" element={<Users />} />
+              <Route path="groups" element={<Groups />} />
+              <Route path="policies" element={<Policies />} />
+              <Route path="nodes" element={<Nodes />} />
+              <Route path="files" element={<Files />} />
+              <Route path="blobs" element={<Blobs />} />
+              <Route path="shares" element={<Shares />} />
+              <Route path="tasks" element={<Tasks />} />
+              <Route path="audit" element={<Audit />} />
+              <Route path="*" element={<Navigate to="summary" replace />} />
+            </Routes>
+          </Suspense>
+        </PageBoundary>
       </Box>
     </Box>
   );

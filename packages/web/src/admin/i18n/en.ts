@@ -39,6 +39,7 @@ export const adminEn = {
   'admin.common.none': 'None',
   'admin.common.empty': 'Nothing here yet',
   'admin.common.loadFailed': 'Could not load this page',
+  'admin.common.reload': 'Reload',
   'admin.common.selected': '{count} selected',
   'admin.common.deleteSelected': 'Delete selected',
   'admin.common.deleteConfirm.title': 'Delete?',

@@ -37,6 +37,7 @@ export const adminZhCN: AdminDictionary = {
   'admin.common.none': '无',
   'admin.common.empty': '暂无内容',
   'admin.common.loadFailed': '无法加载此页面',
+  'admin.common.reload': '重新加载',
   'admin.common.selected': '已选择 {count} 项',
   'admin.common.deleteSelected': '删除所选',
   'admin.common.deleteConfirm.title': '确定删除？',

@@ -236,15 +236,15 @@ function SettingsForm({ page }: { page: SettingPage }) {
             </CardContent>
           </Card>
         ))}
-        <Paper
-          elevation={changed.length ? 3 : 0}
+        {(changed.length > 0 || saveError) && <Paper
+          elevation={3}
           sx={{ position: 'sticky', bottom: 0, mt: 2, p: 1.5, display: 'flex', flexWrap: 'wrap', gap: 1, alignItems: 'center', border: 1, borderColor: 'divider' }}
         >
           {saveError ? <Alert severity="error" sx={{ flex: '1 1 100%' }} data-testid="settings-error">{saveError}</Alert> : null}
           <Typography variant="body2" color="text.secondary" sx={{ flex: 1 }}>{changed.length ? t('admin.settings.unsaved') : ''}</Typography>
           <Button disabled={!changed.length || busy} onClick={() => { setValues(saved); setErrors({}); setSaveError(undefined); }}>{t('admin.settings.discard')}</Button>
           <Button type="submit" variant="contained" disabled={!changed.length || busy} data-testid="settings-save">{t('admin.common.save')}</Button>
-        </Paper>
+        </Paper>}
       </Box>
       {page.tool === 'testMail' && <TestMail values={values} />}
     </>
