@@ -15,7 +15,7 @@ import { OUT_DIR, renderTable, type BenchResult } from './lib/report.ts';
 import { loadAverage } from './lib/proc.ts';
 import { REPO_ROOT } from './lib/server.ts';
 
-const ALL = ['download', 'upload', 'listing', 'delete'] as const;
+const ALL = ['download', 'upload', 'listing', 'delete', 'web-fcp'] as const;
 /** Slow benches that run only when named in --only. */
 const OPTIONAL = ['s3'] as const;
 type Name = (typeof ALL)[number] | (typeof OPTIONAL)[number];
@@ -38,6 +38,8 @@ function benchArgs(name: Name): string[] {
       return quick ? ['--files', '10000', '--samples', '50', '--create', '1000'] : [];
     case 'delete':
       return quick ? ['--files', '1000', '--rest', '10000'] : [];
+    case 'web-fcp':
+      return quick ? ['--runs', '3'] : [];
   }
 }
 

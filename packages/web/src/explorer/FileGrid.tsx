@@ -53,7 +53,6 @@ const Card = memo(function Card({ file, index, selected, focused, left, top, wid
     <Box
       role="gridcell"
       aria-selected={selected}
-      aria-label={file.name}
       data-testid="file-card"
       data-name={file.name}
       data-selected={selected ? 'true' : 'false'}
