@@ -80,6 +80,7 @@ describe.skipIf(!!skip)(`web UI: background tasks${skip ? ` (skipped: ${skip})` 
     await row(page, 'a.bin').click();
     await row(page, 'b.txt').click({ modifiers: ['Control'] });
     await openMenuOn(page, 'b.txt');
+    await settle(page);
     await s.screenshot('tasks-01-file-menu');
     await page.getByTestId('menu-compress').click();
     const name = page.getByTestId('compress-name');
@@ -120,6 +121,8 @@ describe.skipIf(!!skip)(`web UI: background tasks${skip ? ` (skipped: ${skip})` 
     const { page } = s;
     await page.goto('/home');
     await openMenuOn(page, 'pair.zip');
+    await settle(page);
+    await s.screenshot('tasks-04a-archive-menu');
     await page.getByTestId('menu-extract-to').click();
     const dst = page.getByTestId('extract-dst');
     await dst.waitFor();
@@ -318,6 +321,8 @@ describe.skipIf(!!skip)(`web UI: background tasks${skip ? ` (skipped: ${skip})` 
     await page.keyboard.press('Escape');
     await page.goto('/home');
     await openMenuOn(page, 'pair.zip');
+    await settle(page);
+    await s.screenshot('tasks-16a-phone-archive-menu');
     await page.getByTestId('menu-extract-to').click();
     await page.getByTestId('extract-dst').waitFor();
     await settle(page);
