@@ -25,6 +25,8 @@ function useProblemText() {
     if (isCode(p.api, Code.ObjectExist)) return t('upload.exists');
     if (isCode(p.api, Code.InsufficientCapacity) && size !== undefined) return t('upload.quota', { size: formatSize(size) });
     if (isCode(p.api, Code.FileTooLarge)) return t('error.40049');
+    // A bucket's or node's refusal: its own words say what to fix (e.g. CORS not exposing ETag).
+    if (isCode(p.api, Code.UploadFailed) && (p.api as Error).message) return `${t('error.40002')} ${(p.api as Error).message}`;
     if (isCode(p.api, Code.IllegalObjectName)) return t('upload.badName');
     return describeError(p.api, t, language);
   };
