@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import type { Locator, Page } from 'playwright-core';
@@ -69,6 +73,16 @@ describe.skipIf(!!skip)(`web UI: admin area${skip ? ` (skipped: ${skip})` : ''}`
   afterAll(async () => {
     await s?.close();
     await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  });
+
+  it('keeps the admin area out of the initial bundle, which stays within 350 KB gzipped', () => {
+    const dist = fileURLToPath(new URL('../packages/web/dist', import.meta.url));
+    const html = fs.readFileSync(path.join(dist, 'index.html'), 'utf8');
+    const initial = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+    expect(initial.length).toBeGreaterThan(0);
+    expect(initial.filter((f) => /Admin|admin/.test(f))).toEqual([]);
+    const gz = initial.reduce((n, f) => n + zlib.gzipSync(fs.readFileSync(path.join(dist, f))).length, 0);
+    expect(gz).toBeLessThanOrEqual(350 * 1024);
   });
 
   it('hides the admin area from a non-admin and sends /admin back to the file browser', async () => {

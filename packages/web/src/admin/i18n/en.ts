@@ -70,6 +70,10 @@ export const adminEn = {
   'admin.common.selectAll': 'Select all rows on this page',
   'admin.common.unit': 'Unit',
 
+  'admin.view.file': 'File #{id}',
+  'admin.view.blob': 'Blob #{id}',
+  'admin.view.share': 'Share #{id}',
+  'admin.view.task': 'Task #{id}',
   'admin.denied': 'Only administrators can open this page.',
 
   'admin.summary.users': 'Users',

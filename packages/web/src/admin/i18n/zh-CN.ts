@@ -68,6 +68,10 @@ export const adminZhCN: AdminDictionary = {
   'admin.common.selectAll': '选择本页所有行',
   'admin.common.unit': '单位',
 
+  'admin.view.file': '文件 #{id}',
+  'admin.view.blob': 'Blob #{id}',
+  'admin.view.share': '分享 #{id}',
+  'admin.view.task': '任务 #{id}',
   'admin.denied': '只有管理员可以打开此页面。',
 
   'admin.summary.users': '用户',

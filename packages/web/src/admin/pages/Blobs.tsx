@@ -41,7 +41,7 @@ export default function Blobs() {
       {viewing !== null && (
         <ViewDialog<AdminEntity>
           testId="blob-view"
-          title={`${t('admin.nav.blobs')} #${viewing}`}
+          title={t('admin.view.blob', { id: viewing })}
           load={() => adminApi.entity(viewing)}
           onClose={() => setViewing(null)}
           render={(e) => (

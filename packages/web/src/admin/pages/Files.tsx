@@ -40,7 +40,7 @@ export default function Files() {
       {viewing !== null && (
         <ViewDialog<AdminFile>
           testId="file-view"
-          title={`${t('admin.file.file')} #${viewing}`}
+          title={t('admin.view.file', { id: viewing })}
           load={() => adminApi.file(viewing)}
           onClose={() => setViewing(null)}
           actions={(f) => f.type !== 1 && f.primary_entity ? (

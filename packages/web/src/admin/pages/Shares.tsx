@@ -37,7 +37,7 @@ export default function Shares() {
       {viewing !== null && (
         <ViewDialog<AdminShare>
           testId="share-view"
-          title={`${t('admin.nav.shares')} #${viewing}`}
+          title={t('admin.view.share', { id: viewing })}
           load={() => adminApi.share(viewing)}
           onClose={() => setViewing(null)}
           render={(s) => (

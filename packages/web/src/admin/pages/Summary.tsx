@@ -138,13 +138,13 @@ export default function Summary() {
       )}
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={2}>
         {queues && (
-          <Card variant="outlined" sx={{ flex: 2, overflowX: 'auto' }}>
+          <Card variant="outlined" tabIndex={0} role="region" aria-label={t('admin.summary.queues')} sx={{ flex: 2, overflowX: 'auto' }}>
             <CardContent>
               <Typography variant="subtitle1" sx={{ fontWeight: 600, mb: 1 }}>{t('admin.summary.queues')}</Typography>
               <Box component="table" sx={{ width: '100%', borderCollapse: 'collapse', fontSize: 14, '& td, & th': { py: 0.5, px: 1, textAlign: 'right' }, '& th:first-of-type, & td:first-of-type': { textAlign: 'left', pl: 0 } }}>
                 <thead>
                   <tr>
-                    <th />
+                    <td />
                     {QUEUE_COLUMNS.map(([k, label]) => <Box component="th" key={k} sx={{ color: 'text.secondary', fontWeight: 500 }}>{t(label)}</Box>)}
                   </tr>
                 </thead>

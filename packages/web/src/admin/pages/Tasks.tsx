@@ -49,7 +49,7 @@ export default function Tasks() {
       {viewing !== null && (
         <ViewDialog<AdminTask>
           testId="task-view"
-          title={`${t('admin.nav.tasks')} #${viewing}`}
+          title={t('admin.view.task', { id: viewing })}
           load={() => adminApi.task(viewing)}
           onClose={() => setViewing(null)}
           render={(x) => (
