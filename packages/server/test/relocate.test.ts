@@ -162,7 +162,8 @@ for (const backend of all) {
       expect(t.status, t.error).toBe('completed');
       expect(await bucketKeys()).toEqual(await liveSources(s3Policy));
       expect((await liveSources(s3Policy)).length).toBe(4); // x.bin ×2, y.txt (shared by two files), keep.txt
-      expect(diskFiles(uploadsDir())).toEqual([]);
+      expect(diskFiles(uploadsDir())).toEqual(await liveSources(1)); // only other users' files stay on disk
+      expect(await liveSources(local2)).toEqual([]);
       expect((await content('cloudreve://my/keep.txt')).toString()).toBe('not selected');
       expect((await content('cloudreve://my/a/sub/y.txt')).toString()).toBe('hello relocation');
       await assertCapacityConsistent(ts, aliceId);

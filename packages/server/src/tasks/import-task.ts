@@ -127,12 +127,12 @@ async function runImport(task: RunningTask<ImportState>) {
         const name = segs[segs.length - 1]!;
         const owner = await ctx.db.kysely.selectFrom('entities').select('id').where('storage_policy_id', '=', policy.id).where('source', '=', b.key).executeTakeFirst();
         const existing = await childByName(ctx.db.kysely, parent.id, name);
-        if (owner) {
-          const mine = existing && await ctx.db.kysely.selectFrom('file_entities').select('file_id').where('file_id', '=', existing.id).where('entity_id', '=', owner.id).executeTakeFirst();
+        if (existing) {
+          const mine = owner && await ctx.db.kysely.selectFrom('file_entities').select('file_id').where('file_id', '=', existing.id).where('entity_id', '=', owner.id).executeTakeFirst();
           if (mine) s.imported++; // created by an interrupted earlier run
-          else fail(b.key, 'blob already belongs to a file');
-        } else if (existing) {
-          ctx.log.info('import: name exists, skipped', { task: task.id, key: b.key });
+          else ctx.log.info('import: name exists, skipped', { task: task.id, key: b.key });
+        } else if (owner) {
+          fail(b.key, 'blob already belongs to a file');
         } else {
           await inTx(ctx.db, async (trx) => {
             const now = ctx.now();
