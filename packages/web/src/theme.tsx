@@ -11,7 +11,8 @@ function buildTheme(mode: 'light' | 'dark') {
   return createTheme({
     palette: {
       mode,
-      primary: { main: light ? '#1976d2' : '#64b5f6' },
+      // #1565c0 rather than MUI's #1976d2: primary text on the light page background reaches 4.5:1 (WCAG AA).
+      primary: { main: light ? '#1565c0' : '#64b5f6' },
       background: light ? { default: '#f5f7fb', paper: '#ffffff' } : { default: '#0f1115', paper: '#171a21' },
       divider: light ? 'rgba(15, 23, 42, 0.08)' : 'rgba(255, 255, 255, 0.09)',
     },

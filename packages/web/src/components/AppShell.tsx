@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Link as RouterLink, Outlet, useLocation, useNavigate, useSearchParams } from 'react-router';
 import {
-  AppBar, Avatar, Box, Divider, Drawer, IconButton, LinearProgress, List, ListItemButton, ListItemIcon,
+  AppBar, Avatar, Box, Divider, Drawer, IconButton, LinearProgress, List, ListItem, ListItemButton, ListItemIcon,
   ListItemText, Menu, MenuItem, Toolbar, Tooltip, Typography, useMediaQuery, useTheme,
 } from '@mui/material';
 import MenuIcon from '@mui/icons-material/Menu';
@@ -50,10 +50,12 @@ function useCapacity(): Capacity | null {
 
 function NavItem({ to, icon, label, selected, testId }: { to: string; icon: ReactNode; label: string; selected: boolean; testId: string }) {
   return (
-    <ListItemButton component={RouterLink} to={to} selected={selected} data-testid={testId} sx={{ mb: 0.5, py: 1 }}>
-      <ListItemIcon sx={{ minWidth: 40, color: selected ? 'primary.main' : undefined }}>{icon}</ListItemIcon>
-      <ListItemText primary={label} slotProps={{ primary: { sx: { fontWeight: selected ? 650 : 500 } } }} />
-    </ListItemButton>
+    <ListItem disablePadding>
+      <ListItemButton component={RouterLink} to={to} selected={selected} aria-current={selected ? 'page' : undefined} data-testid={testId} sx={{ mb: 0.5, py: 1 }}>
+        <ListItemIcon sx={{ minWidth: 40, color: selected ? 'primary.main' : undefined }}>{icon}</ListItemIcon>
+        <ListItemText primary={label} slotProps={{ primary: { sx: { fontWeight: selected ? 650 : 500 } } }} />
+      </ListItemButton>
+    </ListItem>
   );
 }
 
@@ -76,14 +78,16 @@ function Sidebar({ onNavigate }: { onNavigate?: () => void }) {
   const usedPercent = capacity && capacity.total > 0 ? Math.min(100, (capacity.used / capacity.total) * 100) : 0;
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', height: '100%', p: 1.5 }} onClick={onNavigate}>
-      <List disablePadding>
-        <NavItem to="/home" icon={<FolderOutlinedIcon />} label={t('nav.myFiles')} selected={fs === 'my'} testId="nav-my" />
-        <NavItem to={`/home?path=${encodeURIComponent(TRASH_ROOT)}`} icon={<DeleteOutlineIcon />} label={t('nav.trash')} selected={fs === 'trash'} testId="nav-trash" />
-        <NavItem to="/tasks" icon={<TaskAltIcon />} label={taskText('nav.tasks')} selected={pathname === '/tasks'} testId="nav-tasks" />
-        <NavItem to="/shares" icon={<ShareOutlinedIcon />} label={t('nav.shares')} selected={pathname === '/shares'} testId="nav-shares" />
-        <NavItem to="/settings" icon={<SettingsOutlinedIcon />} label={t('nav.settings')} selected={pathname === '/settings'} testId="nav-settings" />
-        <AdminNav />
-      </List>
+      <Box component="nav" aria-label={t('nav.main')}>
+        <List disablePadding>
+          <NavItem to="/home" icon={<FolderOutlinedIcon />} label={t('nav.myFiles')} selected={fs === 'my'} testId="nav-my" />
+          <NavItem to={`/home?path=${encodeURIComponent(TRASH_ROOT)}`} icon={<DeleteOutlineIcon />} label={t('nav.trash')} selected={fs === 'trash'} testId="nav-trash" />
+          <NavItem to="/tasks" icon={<TaskAltIcon />} label={taskText('nav.tasks')} selected={pathname === '/tasks'} testId="nav-tasks" />
+          <NavItem to="/shares" icon={<ShareOutlinedIcon />} label={t('nav.shares')} selected={pathname === '/shares'} testId="nav-shares" />
+          <NavItem to="/settings" icon={<SettingsOutlinedIcon />} label={t('nav.settings')} selected={pathname === '/settings'} testId="nav-settings" />
+          <AdminNav />
+        </List>
+      </Box>
       <Box sx={{ flex: 1 }} />
       {capacity && (
         <Box sx={{ p: 1.5, borderRadius: 2, bgcolor: 'action.hover' }} data-testid="capacity">
@@ -91,7 +95,7 @@ function Sidebar({ onNavigate }: { onNavigate?: () => void }) {
             <CloudOutlinedIcon fontSize="small" color="action" />
             <Typography variant="body2" sx={{ fontWeight: 600 }}>{t('nav.storage')}</Typography>
           </Box>
-          <LinearProgress variant="determinate" value={usedPercent} color={usedPercent > 90 ? 'error' : 'primary'} sx={{ height: 6, borderRadius: 3, mb: 1 }} />
+          <LinearProgress variant="determinate" value={Math.round(usedPercent * 10) / 10} aria-label={t('nav.storage')} color={usedPercent > 90 ? 'error' : 'primary'} sx={{ height: 6, borderRadius: 3, mb: 1 }} />
           <Typography variant="caption" color="text.secondary">
             {t('nav.storageUsed', { used: formatSize(capacity.used), total: formatSize(capacity.total) })}
           </Typography>

@@ -23,7 +23,8 @@ export function LanguageMenu({ compact = false }: { compact?: boolean }) {
           size="small"
           startIcon={<TranslateIcon fontSize="small" />}
           onClick={(e) => setAnchor(e.currentTarget)}
-          aria-label={t('lang.label')}
+          // The visible language name must be part of the accessible name (WCAG 2.5.3).
+          aria-label={`${t('lang.label')}: ${current.label}`}
           data-testid="language-button"
           sx={{ fontWeight: 500, color: 'text.secondary' }}
         >

@@ -421,7 +421,7 @@ export function Explorer() {
           <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, px: 2.5, py: 1, color: 'text.secondary' }}>
             <Typography variant="caption" data-testid="item-count">{folder.ready ? count : t('common.loading')}</Typography>
             <Box sx={{ flex: 1 }} />
-            {wide && <Typography variant="caption" sx={{ opacity: 0.8 }}>{t('files.keyboardHint')}</Typography>}
+            {wide && <Typography variant="caption">{t('files.keyboardHint')}</Typography>}
           </Box>
         </Box>
         {extras.infoPanel}

@@ -119,7 +119,7 @@ export function useExplorerExtras({ uri, mode, items, caps, selected, replaceIte
   const infoPanel = wide ? (
     panel && <Box sx={{ width: INFO_WIDTH, flexShrink: 0, borderLeft: 1, borderColor: 'divider', bgcolor: 'background.paper', minHeight: 0 }}>{panel}</Box>
   ) : (
-    <Drawer anchor="right" open={infoOpen} onClose={() => setInfoOpen(false)} slotProps={{ paper: { sx: { width: `min(100%, ${INFO_WIDTH + 40}px)` } } }}>
+    <Drawer anchor="right" open={infoOpen} onClose={() => setInfoOpen(false)} slotProps={{ paper: { sx: { width: `min(100%, ${INFO_WIDTH + 40}px)` }, 'aria-labelledby': 'info-panel-title' } }}>
       {panel}
     </Drawer>
   );

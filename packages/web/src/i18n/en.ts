@@ -20,6 +20,7 @@ export const en = {
   'nav.trash': 'Trash',
   'nav.admin': 'Admin',
   'nav.storage': 'Storage',
+  'nav.main': 'Main navigation',
   'nav.storageUsed': '{used} of {total} used',
   'nav.openMenu': 'Open navigation',
   'user.menu': 'Account',

@@ -18,6 +18,7 @@ export const zhCN: Dictionary = {
   'nav.trash': '回收站',
   'nav.admin': '管理面板',
   'nav.storage': '存储空间',
+  'nav.main': '主导航',
   'nav.storageUsed': '已使用 {used}，共 {total}',
   'nav.openMenu': '打开导航',
   'user.menu': '账户',

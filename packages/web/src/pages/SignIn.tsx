@@ -159,7 +159,7 @@ export function SignIn() {
           {login?.register_enabled && (
             <Typography variant="body2" align="center" color="text.secondary">
               {t('auth.signIn.noAccount')}{' '}
-              <Link component={RouterLink} to="/session/signup" state={{ email }} underline="hover" data-testid="to-sign-up">
+              <Link component={RouterLink} to="/session/signup" state={{ email }} underline="always" data-testid="to-sign-up">
                 {t('auth.signIn.createAccount')}
               </Link>
             </Typography>

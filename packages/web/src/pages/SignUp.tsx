@@ -121,7 +121,7 @@ export function SignUp() {
             </Button>
             <Typography variant="body2" align="center" color="text.secondary">
               {t('auth.signUp.haveAccount')}{' '}
-              <Link component={RouterLink} to="/session" underline="hover">
+              <Link component={RouterLink} to="/session" underline="always">
                 {t('auth.signUp.signIn')}
               </Link>
             </Typography>

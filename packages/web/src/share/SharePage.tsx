@@ -203,7 +203,7 @@ function ShareBrowser({ share, uri, root }: { share: Share; uri: string; root: s
           {session && !isOwner ? (
             <Button variant="outlined" startIcon={<SaveAltOutlinedIcon />} onClick={() => setSaving(saveSources())} data-testid="share-save">{t('share.save')}</Button>
           ) : !session ? (
-            <Tooltip title={t('share.signInToSave')}>
+            <Tooltip title={t('share.signInToSave')} describeChild>
               <Button variant="outlined" startIcon={<SaveAltOutlinedIcon />} component={RouterLink} to={`/session?redirect=${encodeURIComponent(window.location.pathname + window.location.search)}`}>{t('share.save')}</Button>
             </Tooltip>
           ) : null}
