@@ -141,7 +141,7 @@ describe.skipIf(!!skip)(`web UI: previews${skip ? ` (skipped: ${skip})` : ''}`, 
     await editor.waitFor();
     await page.locator('[data-testid="code-editor-host"][data-language="TypeScript"]').waitFor();
     // Highlighting: the keyword "export" gets a token style.
-    await page.waitForFunction(() => [...document.querySelectorAll('.cm-line span')].some((el) => el.textContent === 'export' && getComputedStyle(el).color !== getComputedStyle(el.parentElement!).color));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.cm-line span')).some((el) => el.textContent === 'export' && getComputedStyle(el).color !== getComputedStyle(el.parentElement!).color));
     expect(await page.getByTestId('preview-save').isDisabled()).toBe(true);
     await s.screenshot('preview-06-code');
 

@@ -152,7 +152,7 @@ describe.skipIf(!!skip)(`web UI: share links${skip ? ` (skipped: ${skip})` : ''}
       await page.getByTestId('preview-close').click();
 
       await row(page, 'birds.wav').dblclick();
-      await page.waitForFunction(() => (document.querySelector('[data-testid="preview-audio"]') as HTMLAudioElement | null)?.duration > 1.5);
+      await page.waitForFunction(() => ((document.querySelector('[data-testid="preview-audio"]') as HTMLAudioElement | null)?.duration ?? 0) > 1.5);
       await page.getByTestId('preview-close').click();
 
       await row(page, 'tickets.pdf').dblclick();
