@@ -137,6 +137,12 @@ export class QBittorrent implements Downloader {
     const hash = handle.hash ?? (await this.byTag(handle.id))?.hash;
     if (!hash) return;
     await this.request('torrents/delete', new URLSearchParams({ hashes: hash, deleteFiles: 'true' }));
+    // qBittorrent deletes in the background; wait (bounded) so the caller's removal of the
+    // download folder is not undone by qBittorrent still writing or recreating it.
+    for (let i = 0; i < 50; i++) {
+      if ((await this.json<QbTorrent[]>(`torrents/info?hashes=${encodeURIComponent(hash)}`)).length === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async select(handle: DownloadHandle, files: { index: number; download: boolean }[]): Promise<void> {
