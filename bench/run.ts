@@ -5,7 +5,7 @@
  *   npm run bench -- --quick                   small smoke sizes
  *   npm run bench -- --only download,upload    a subset
  *   npm run bench -- --size 256M               file size for download/upload
- *   npm run bench -- --only s3                 optional benches (not in the default run): s3
+ *   npm run bench -- --only s3,remote-node     optional benches (not in the default run): s3, remote-node
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { REPO_ROOT } from './lib/server.ts';
 
 const ALL = ['download', 'upload', 'listing', 'delete', 'web-fcp'] as const;
 /** Slow benches that run only when named in --only. */
-const OPTIONAL = ['s3'] as const;
+const OPTIONAL = ['s3', 'remote-node'] as const;
 type Name = (typeof ALL)[number] | (typeof OPTIONAL)[number];
 
 const args = parseArgs();
@@ -33,6 +33,7 @@ function benchArgs(name: Name): string[] {
     case 'upload':
       return ['--size', size, '--runs', quick ? '2' : '3'];
     case 's3':
+    case 'remote-node':
       return ['--size', size, '--runs', '1'];
     case 'listing':
       return quick ? ['--files', '10000', '--samples', '50', '--create', '1000'] : [];
