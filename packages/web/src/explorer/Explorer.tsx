@@ -24,7 +24,7 @@ import { Code, FileKind, type FileResponse } from '@cloudreve-ts/protocol';
 import { describeError, isCode } from '../api/errors.ts';
 import { useI18n } from '../i18n/index.tsx';
 import { Boolset, Capability } from '../util/boolset.ts';
-import { buildUri, MY_ROOT, parseUri } from '../util/uri.ts';
+import { buildUri, MY_ROOT, parentUri, parseUri } from '../util/uri.ts';
 import { useUploadQueue } from '../upload/UploadProvider.tsx';
 import { fromDrop, fromInput } from '../upload/pick.ts';
 import { FileList, type ListMode } from './FileList.tsx';
@@ -105,9 +105,36 @@ export function Explorer() {
   const canCreate = mode === 'files' && !extras.searching && caps.has(Capability.CreateFile);
   const selected = sel.selectedItems;
   const single = selected.length === 1 ? selected[0]! : undefined;
-  const { clear: clearSelection, ensureSelected, click: clickRow, selectAll, moveFocus } = sel;
+  const { clear: clearSelection, ensureSelected, click: clickRow, selectAll, moveFocus, focusOn } = sel;
 
-  useEffect(() => clearSelection(), [uri, clearSelection]);
+  // Going up (Backspace, Alt+↑, a breadcrumb, the browser's back) puts the keyboard focus on the
+  // folder the user came from once it is listed (not selected), so the keyboard continues there.
+  const lastUri = useRef(uri);
+  const cameFrom = useRef<{ name: string; staleItems: readonly FileResponse[] } | undefined>(undefined);
+  useEffect(() => {
+    const before = parseUri(lastUri.current);
+    lastUri.current = uri;
+    const up = before && parsed && before.authority === parsed.authority && before.segments.length > parsed.segments.length
+      && parsed.segments.every((seg, i) => before.segments[i] === seg);
+    cameFrom.current = up ? { name: before.segments[parsed.segments.length]!, staleItems: folder.items } : undefined;
+    clearSelection();
+    // `parsed` follows `uri`.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [uri, clearSelection]);
+  useEffect(() => {
+    const from = cameFrom.current;
+    // Wait for the new folder's first page (the previous folder's rows are still shown for one render).
+    if (!from || folder.loading || !folder.ready || folder.items === from.staleItems) return;
+    const index = folder.items.findIndex((f) => f.type === FileKind.Folder && f.name === from.name);
+    cameFrom.current = undefined;
+    if (index < 0) return;
+    focusOn(index);
+    // The breadcrumb that was used is now the current folder's plain title: the list takes the focus.
+    const active = document.activeElement;
+    if (!active || active === document.body || active.closest('[data-testid="breadcrumbs"]')) {
+      document.querySelector<HTMLElement>('[data-testid="file-list-grid"], [data-testid="file-grid"]')?.focus();
+    }
+  }, [folder.items, folder.loading, folder.ready, focusOn]);
 
   // A finished upload into this folder shows up without a manual refresh (batched per second).
   const { reload } = folder;
@@ -150,7 +177,7 @@ export function Explorer() {
   // Keyboard: Enter open, F2 rename, Delete, Ctrl/⌘+A, arrows, Escape — not while typing or in a
   // dialog or menu. One listener reads the latest state through a ref, so a key pressed right after
   // a re-render never meets an outdated handler.
-  const keyState = useRef({ blocked: false, selected, single, focusItem: undefined as FileResponse | undefined, renameOk: false, gridColumns: 0 });
+  const keyState = useRef({ blocked: false, selected, single, focusItem: undefined as FileResponse | undefined, renameOk: false, gridColumns: 0, parent: undefined as string | undefined });
   keyState.current = {
     blocked: Boolean(dialog || menu || uploadMenu),
     selected,
@@ -158,9 +185,10 @@ export function Explorer() {
     focusItem: sel.focus !== null ? folder.items[sel.focus] : undefined,
     renameOk: mode === 'files' && caps.has(Capability.RenameFile),
     gridColumns: extras.layout === 'grid' ? extras.columns : 0,
+    parent: parsed?.segments.length && !extras.searching ? parentUri(uri) : undefined,
   };
-  const keyActions = useRef({ open, requestDelete, selectAll, clearSelection, moveFocus, rename: (file: FileResponse) => setDialog({ kind: 'rename', file }) });
-  keyActions.current = { open, requestDelete, selectAll, clearSelection, moveFocus, rename: (file: FileResponse) => setDialog({ kind: 'rename', file }) };
+  const keyActions = useRef({ open, openFolder, requestDelete, selectAll, clearSelection, moveFocus, rename: (file: FileResponse) => setDialog({ kind: 'rename', file }) });
+  keyActions.current = { open, openFolder, requestDelete, selectAll, clearSelection, moveFocus, rename: (file: FileResponse) => setDialog({ kind: 'rename', file }) };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const state = keyState.current;
@@ -173,6 +201,12 @@ export function Explorer() {
       } else if (e.key === 'Delete' || (e.key === 'Backspace' && e.metaKey)) {
         e.preventDefault();
         act.requestDelete(state.selected);
+      } else if ((e.key === 'Backspace' && !mod && !e.altKey) || (e.altKey && e.key === 'ArrowUp')) {
+        // Up to the parent folder, like a file manager.
+        if (state.parent) {
+          e.preventDefault();
+          act.openFolder(state.parent);
+        }
       } else if (e.key === 'F2') {
         e.preventDefault();
         if (state.single && state.renameOk) act.rename(state.single);

@@ -5,6 +5,7 @@ import { FileKind, type FileResponse } from '@cloudreve-ts/protocol';
 import { useI18n } from '../i18n/index.tsx';
 import { formatSize } from '../util/format.ts';
 import { FileIcon } from './FileIcon.tsx';
+import { focusRing, rowDomId } from './FileList.tsx';
 import { cachedThumbnail, thumbnailImpossible, thumbnailUrl } from './thumbnails.ts';
 
 const MIN_CARD = 150;
@@ -52,7 +53,9 @@ const Card = memo(function Card({ file, index, selected, focused, left, top, wid
   return (
     <Box
       role="gridcell"
+      id={rowDomId(file.id)}
       aria-selected={selected}
+      data-focused={focused ? 'true' : undefined}
       data-testid="file-card"
       data-name={file.name}
       data-selected={selected ? 'true' : 'false'}
@@ -159,13 +162,15 @@ export function FileGrid(props: FileGridProps) {
       aria-multiselectable="true"
       aria-rowcount={rowCount}
       aria-label={t('files.gridLabel')}
+      tabIndex={0}
+      aria-activedescendant={focus !== null && items[focus] ? rowDomId(items[focus]!.id) : undefined}
       data-testid="file-grid"
       onClick={props.onBackgroundClick}
       onContextMenu={(e) => {
         e.preventDefault();
         props.onBackgroundContextMenu(e);
       }}
-      sx={{ flex: 1, minHeight: 0, overflowY: 'auto', contain: 'strict' }}
+      sx={{ flex: 1, minHeight: 0, overflowY: 'auto', contain: 'strict', '&:focus-visible': focusRing }}
     >
       {!items.length && !loading ? (
         props.empty

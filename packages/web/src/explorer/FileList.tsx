@@ -90,11 +90,19 @@ interface RowProps {
   onContextMenu(index: number, e: MouseEvent): void;
 }
 
+/** The DOM id of a file's row or card (aria-activedescendant of the focusable grid). */
+export const rowDomId = (fileId: string) => `file-${fileId}`;
+
+/** Focus ring of the list and grid when reached with the keyboard. */
+export const focusRing = { outline: '2px solid', outlineColor: 'primary.main', outlineOffset: '-2px' } as const;
+
 const Row = memo(function Row({ file, index, selected, focused, columns, template, top, draggable, onClick, onDoubleClick, onContextMenu }: RowProps) {
   return (
     <Box
       role="row"
+      id={rowDomId(file.id)}
       aria-selected={selected}
+      data-focused={focused ? 'true' : undefined}
       data-testid="file-row"
       data-name={file.name}
       data-id={file.id}
@@ -228,7 +236,18 @@ export function FileList(props: FileListProps) {
   );
 
   return (
-    <Box sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column' }} role="grid" aria-multiselectable="true" aria-rowcount={items.length}>
+    // The grid is one tab stop; the arrow keys (handled by the page) move the focused row, which
+    // assistive technology follows through aria-activedescendant.
+    <Box
+      sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column', borderRadius: 2, '&:focus-visible': focusRing }}
+      role="grid"
+      tabIndex={0}
+      aria-label={t('files.gridLabel')}
+      aria-multiselectable="true"
+      aria-rowcount={items.length}
+      aria-activedescendant={focus !== null && items[focus] ? rowDomId(items[focus]!.id) : undefined}
+      data-testid="file-list-grid"
+    >
       {header}
       <Box
         ref={scrollRef}

@@ -65,6 +65,12 @@ export function useSelection(items: readonly FileResponse[]) {
   const clear = useCallback(() => {
     setIds(new Set());
     setAnchor(null);
+    setFocus(null);
+  }, []);
+  /** Puts the keyboard focus on a row without selecting it (arrows and Enter continue from there). */
+  const focusOn = useCallback((index: number) => {
+    setFocus(index);
+    setAnchor(index);
   }, []);
   /** Right-click on a row outside the selection selects just that row. */
   const ensureSelected = useCallback(
@@ -79,5 +85,5 @@ export function useSelection(items: readonly FileResponse[]) {
     [items, ids],
   );
 
-  return { ids, selectedItems, focus, click, moveFocus, selectAll, clear, ensureSelected };
+  return { ids, selectedItems, focus, click, moveFocus, selectAll, clear, ensureSelected, focusOn };
 }

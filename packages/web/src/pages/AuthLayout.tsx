@@ -17,10 +17,10 @@ export function AuthLayout({ title, subtitle, children }: { title: string; subti
             : 'radial-gradient(1200px 600px at 10% -10%, #14233d 0%, transparent 60%), radial-gradient(900px 500px at 110% 110%, #0f2a3a 0%, transparent 55%), #0f1115',
       })}
     >
-      <Box sx={{ display: 'flex', justifyContent: 'flex-end', p: 2 }}>
+      <Box component="header" sx={{ display: 'flex', justifyContent: 'flex-end', p: 2 }}>
         <LanguageMenu />
       </Box>
-      <Box sx={{ flex: 1, display: 'flex', alignItems: 'center', justifyContent: 'center', px: 2, pb: 8 }}>
+      <Box component="main" sx={{ flex: 1, display: 'flex', alignItems: 'center', justifyContent: 'center', px: 2, pb: 8 }}>
         <Card
           variant="outlined"
           sx={{ width: '100%', maxWidth: 420, borderRadius: 4, boxShadow: '0 20px 50px -20px rgba(15, 23, 42, 0.25)' }}

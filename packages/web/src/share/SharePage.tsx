@@ -65,7 +65,7 @@ function Header() {
   const wide = useMediaQuery(theme.breakpoints.up('sm'));
   const back = window.location.pathname + window.location.search;
   return (
-    <Toolbar sx={{ gap: 1, borderBottom: 1, borderColor: 'divider', bgcolor: 'background.paper' }}>
+    <Toolbar component="header" sx={{ gap: 1, borderBottom: 1, borderColor: 'divider', bgcolor: 'background.paper' }}>
       <Box component={RouterLink} to={session ? '/home' : '/session'} sx={{ color: 'inherit', textDecoration: 'none' }} aria-label={t('app.name')}>
         <Logo size={30} />
       </Box>
@@ -81,7 +81,7 @@ function Header() {
 }
 
 function Centered({ children }: { children: React.ReactNode }) {
-  return <Box sx={{ flex: 1, display: 'flex', alignItems: 'center', justifyContent: 'center', p: 2 }}>{children}</Box>;
+  return <Box component="main" sx={{ flex: 1, display: 'flex', alignItems: 'center', justifyContent: 'center', p: 2 }}>{children}</Box>;
 }
 
 function PasswordPrompt({ share, initialError, onUnlock }: { share?: Share; initialError?: string; onUnlock(password: string): Promise<string | undefined> }) {
@@ -177,7 +177,7 @@ function ShareBrowser({ share, uri, root }: { share: Share; uri: string; root: s
   const count = folder.nextToken ? t('files.countMore', { count: folder.items.length }) : tp('files.count', folder.items.length);
 
   return (
-    <Box sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column', width: '100%', maxWidth: 1100, mx: 'auto', px: { xs: 0, md: 3 }, py: { xs: 0, md: 3 } }}>
+    <Box component="main" sx={{ flex: 1, minHeight: 0, display: 'flex', flexDirection: 'column', width: '100%', maxWidth: 1100, mx: 'auto', px: { xs: 0, md: 3 }, py: { xs: 0, md: 3 } }}>
       <Box sx={{ display: 'flex', alignItems: 'center', flexWrap: 'wrap', gap: 1.5, px: { xs: 2, md: 0 }, py: { xs: 2, md: 0 }, pb: 2 }}>
         <Avatar src={share.owner?.avatar ? `/api/v4/user/avatar/${share.owner.id}` : undefined} sx={{ bgcolor: 'primary.main' }}>
           {(share.owner?.nickname || '?').slice(0, 1).toUpperCase()}
