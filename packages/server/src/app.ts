@@ -14,6 +14,7 @@ import { swaggerOptions } from './http/openapi.ts';
 import { VERSION } from './api/site.ts';
 import { webRoutes } from './http/web.ts';
 import { slaveRoutes } from './api/slave/index.ts';
+import { StorageError } from './storage/driver.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -116,7 +117,11 @@ export async function buildApp(ctx: Ctx): Promise<{ app: FastifyInstance; routes
     else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') appErr = new AppError(Code.ParamErr, 'Request body too large');
     else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') appErr = new AppError(Code.ParamErr, 'Unsupported content type');
     else if (isClientError(err)) appErr = new AppError(Code.ParamErr, 'Parameter error', { cause: err });
-    else {
+    else if (err instanceof StorageError && err.kind === 'io') {
+      // A storage backend that is down or refuses the policy's credentials is not an internal error.
+      ctx.log.warn('storage backend failed', { url: req.routeOptions.url, correlation_id: req.correlationId, error: err.message, cause: String((err.cause as Error)?.message ?? '') });
+      appErr = new AppError(Code.IOFailed, 'Storage backend unavailable', { cause: err });
+    } else {
       ctx.log.error('unhandled error', { url: req.routeOptions.url, correlation_id: req.correlationId, error: String(err?.message ?? err) });
       appErr = new AppError(Code.DBError, 'Internal server error', { cause: err });
     }

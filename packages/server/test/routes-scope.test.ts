@@ -82,7 +82,7 @@ describe('route scopes over the live router', () => {
   it('the admin storage/node/file/blob/share/queue routes are registered as admin routes', () => {
     const admin = new Set(routes.filter((r) => r.scope === 'admin').map(label));
     const expected = [
-      'POST /api/v4/admin/policy', 'GET /api/v4/admin/policy/:id', 'PUT /api/v4/admin/policy', 'PUT /api/v4/admin/policy/:id', 'DELETE /api/v4/admin/policy/:id', 'POST /api/v4/admin/policy/cors',
+      'POST /api/v4/admin/policy', 'GET /api/v4/admin/policy/:id', 'PUT /api/v4/admin/policy', 'PUT /api/v4/admin/policy/:id', 'DELETE /api/v4/admin/policy/:id', 'POST /api/v4/admin/policy/cors', 'POST /api/v4/admin/policy/test',
       'POST /api/v4/admin/node', 'GET /api/v4/admin/node/:id', 'PUT /api/v4/admin/node', 'PUT /api/v4/admin/node/:id', 'DELETE /api/v4/admin/node/:id',
       'POST /api/v4/admin/file', 'GET /api/v4/admin/file/:id', 'PUT /api/v4/admin/file/:id', 'GET /api/v4/admin/file/url/:id', 'POST /api/v4/admin/file/batch/delete',
       'POST /api/v4/admin/entity', 'GET /api/v4/admin/entity/:id', 'GET /api/v4/admin/entity/url/:id', 'POST /api/v4/admin/entity/batch/delete',

@@ -17,7 +17,7 @@ import { Cap } from '../fs/capability.ts';
 import { fileManager } from '../fs/core.ts';
 import * as metadata from '../fs/metadata.ts';
 import { FileType, MetaKey } from '../fs/types.ts';
-import { isNotFound, type StorageDriver } from '../storage/driver.ts';
+import { isNotFound, StorageError, type StorageDriver } from '../storage/driver.ts';
 import { driverFor, loadPolicy } from '../storage/policies.ts';
 import { throttle } from '../storage/throttle.ts';
 import { HashType } from '../util/hashid.ts';
@@ -153,8 +153,20 @@ export async function contentRoutes(app: FastifyInstance, ctx: Ctx): Promise<voi
 
 interface ServeParams { id: string; speed: string; name: string; download: boolean }
 
-/** Streams an entity with range, validators and the signed speed limit (contract 30 §2.2). */
+/** Streams an entity; a storage backend that fails (unreachable, refused credentials) → 502 (contract 30 §2.2). */
 async function serveEntity(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, p: ServeParams): Promise<FastifyReply> {
+  try {
+    return await serveEntityBody(ctx, req, reply, p);
+  } catch (e) {
+    if (!(e instanceof StorageError && e.kind === 'io') || reply.sent) throw e;
+    ctx.log.warn('content: storage backend failed', { error: e.message, cause: String((e.cause as Error)?.message ?? '') });
+    for (const h of ['content-length', 'content-range', 'content-disposition', 'etag', 'last-modified', 'cache-control', 'content-security-policy']) reply.removeHeader(h);
+    return reply.code(502).type('text/plain; charset=utf-8').send('[Cloudreve] Bad Gateway');
+  }
+}
+
+/** Streams an entity with range, validators and the signed speed limit (contract 30 §2.2). */
+async function serveEntityBody(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, p: ServeParams): Promise<FastifyReply> {
   const entityId = ctx.hashids.decode(p.id, HashType.Entity);
   if (entityId === undefined) throw new AppError(Code.ParamErr, 'Failed to parse object ID');
   if (!/^\d{1,15}$/.test(p.speed)) throw new AppError(Code.ParamErr, 'Invalid speed');

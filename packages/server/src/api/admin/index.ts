@@ -8,6 +8,7 @@ import { adminSummaryRoutes } from './summary.ts';
 import { adminSettingsRoutes } from './settings.ts';
 import { adminToolRoutes } from './tools.ts';
 import { adminPolicyRoutes } from './policies.ts';
+import { adminPolicyToolRoutes } from './policy-tools.ts';
 import { adminNodeRoutes } from './nodes.ts';
 import { adminNodeTestRoutes } from './node-test.ts';
 import { adminFileRoutes } from './files.ts';
@@ -28,6 +29,7 @@ export async function adminRoutes(api: FastifyInstance, ctx: Ctx): Promise<void>
   await adminSettingsRoutes(api, ctx);
   await adminToolRoutes(api, ctx);
   await adminPolicyRoutes(api, ctx);
+  await adminPolicyToolRoutes(api, ctx);
   await adminNodeRoutes(api, ctx);
   await adminNodeTestRoutes(api, ctx);
   await adminFileRoutes(api, ctx);

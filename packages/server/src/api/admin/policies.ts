@@ -14,7 +14,6 @@ import { groupObject, nodeObject, policyObject, rowsById, rowsByColumn, type Pol
 
 /** Storage policy types the dashboard offers (contract 60 §4); only `local` has a driver here. */
 export const POLICY_TYPES = ['local', 'remote', 'oss', 'qiniu', 'onedrive', 'cos', 'upyun', 's3', 'ks3', 'obs', 'load_balance'] as const;
-const CORS_TYPES = ['oss', 'cos', 's3', 'obs'];
 
 /**
  * A new local policy's blobs land in `<data dir>/uploads/{uid}/{path}` (contract 60 §5). The local
@@ -23,7 +22,7 @@ const CORS_TYPES = ['oss', 'cos', 's3', 'obs'];
 export const LOCAL_DIR_RULE = '{uid}/{path}';
 
 /** The policy form; the dashboard sends the whole object back (edges, counts …), extras are ignored. */
-const PolicyBody = Type.Object({
+export const PolicyBody = Type.Object({
   id: Type.Optional(Type.Integer({ minimum: 0 })),
   name: Type.String({ minLength: 1, maxLength: 255 }),
   type: Type.String({ minLength: 1, maxLength: 32 }),
@@ -38,7 +37,7 @@ const PolicyBody = Type.Object({
   settings: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
   node_id: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
 });
-type PolicyInput = Static<typeof PolicyBody>;
+export type PolicyInput = Static<typeof PolicyBody>;
 const Wrapped = Type.Object({ policy: PolicyBody });
 
 async function loadPolicyRow(ctx: Ctx, id: number): Promise<PolicyRow> {
@@ -74,7 +73,7 @@ async function policyResponse(ctx: Ctx, id: number, countEntity: boolean): Promi
 }
 
 /** Validated column values of a policy form (40001 for an unknown type or node). */
-async function columns(ctx: Ctx, p: PolicyInput) {
+export async function columns(ctx: Ctx, p: PolicyInput) {
   if (!(POLICY_TYPES as readonly string[]).includes(p.type)) throw new AppError(Code.ParamErr, `Unknown storage policy type "${p.type}"`);
   const nodeId = p.node_id ? p.node_id : null;
   if (nodeId !== null) {
@@ -92,7 +91,7 @@ async function columns(ctx: Ctx, p: PolicyInput) {
 /** What the audit log keeps of a policy form (secrets are redacted by the audit service). */
 const auditDetail = (p: PolicyInput) => ({ name: p.name, type: p.type, server: p.server, bucket_name: p.bucket_name, node_id: p.node_id, max_size: p.max_size });
 
-/** Storage policies (contract 60 §5): list, get with blob counts, create, update, delete, CORS. */
+/** Storage policies (contract 60 §5): list, get with blob counts, create, update, delete (test and CORS: policy-tools.ts). */
 export async function adminPolicyRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const r = typed(app);
 
@@ -162,17 +161,5 @@ export async function adminPolicyRoutes(app: FastifyInstance, ctx: Ctx): Promise
     await db.deleteFrom('storage_policies').where('id', '=', id).execute();
     await recordAdminAction(ctx, req.user, 'policy.delete', `policy:${id}`, { name: policy.name, type: policy.type });
     return ok();
-  });
-
-  r.post('/admin/policy/cors', {
-    config: ADMIN,
-    schema: {
-      tags: ['admin'], summary: 'Create a CORS rule on a policy bucket',
-      description: 'For `oss`, `cos`, `s3`, `obs`; other types → 40001. This server has no driver for those providers yet, so they answer 50005.',
-      body: Type.Object({ policy: Type.Object({ type: Type.String({ maxLength: 32 }) }) }),
-    },
-  }, async (req) => {
-    if (!CORS_TYPES.includes(req.body.policy.type)) throw new AppError(Code.ParamErr, 'Unsupported policy type');
-    throw new AppError(Code.InternalSetting, `Failed to create cors: storage type "${req.body.policy.type}" is not supported by this server`);
   });
 }

@@ -28,7 +28,7 @@ export interface S3DriverOptions extends S3Config {
 const requireCjs = createRequire(import.meta.url);
 let sdkModule: typeof S3 | undefined;
 let presignerModule: typeof Presigner | undefined;
-const sdk = (): typeof S3 => (sdkModule ??= requireCjs('@aws-sdk/client-s3') as typeof S3);
+export const sdk = (): typeof S3 => (sdkModule ??= requireCjs('@aws-sdk/client-s3') as typeof S3);
 const presigner = (): typeof Presigner => (presignerModule ??= requireCjs('@aws-sdk/s3-request-presigner') as typeof Presigner);
 
 /** Object metadata naming the upload session that created a blob (x-amz-meta-cr-session). */
@@ -441,7 +441,15 @@ export class S3Driver implements StorageDriver {
   }
 }
 
-function makeClient(cfg: S3Config, endpoint: string | undefined): S3Client {
+/** Client knobs for one-off admin calls (connection test, CORS): fail fast instead of retrying. */
+export interface S3ClientTuning {
+  maxAttempts?: number;
+  /** Connect and per-request socket timeouts, ms. */
+  timeoutMs?: number;
+}
+
+/** An SDK client for the policy's bucket (exported for the admin tools in s3-admin.ts). */
+export function makeClient(cfg: S3Config, endpoint: string | undefined, tuning: S3ClientTuning = {}): S3Client {
   const client = new (sdk().S3Client)({
     region: cfg.region,
     endpoint,
@@ -450,7 +458,8 @@ function makeClient(cfg: S3Config, endpoint: string | undefined): S3Client {
     // Plain bodies: aws-chunked CRC framing breaks most S3-compatible stores (STACK.md gotcha 4).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 3,
+    maxAttempts: tuning.maxAttempts ?? 3,
+    ...(tuning.timeoutMs ? { requestHandler: { connectionTimeout: tuning.timeoutMs, requestTimeout: tuning.timeoutMs } } : {}),
   });
   if (cfg.forcePathStyle) {
     // Bucket-level calls are sent as "/bucket/"; some stores sign "/bucket" and reject the signature.
