@@ -87,7 +87,7 @@ describe(`admin policy connection test and CORS (${backend.name})`, () => {
     const r = await test(s3Form({ secret_key: WRONG_SECRET }));
     expect(r.code).toBe(50005);
     expect(r.msg).toMatch(/^S3: access denied \(SignatureDoesNotMatch/);
-    expect(r.msg).toContain(`writing the probe object to bucket "${bucket}" at endpoint ${s3.endpoint}`);
+    expect(r.msg).toContain(`while writing the probe object to bucket "${bucket}" at endpoint ${s3.endpoint}`);
     expect(r.msg).not.toContain(WRONG_SECRET);
     const ak = await test(s3Form({ access_key: 'NOBODY' }));
     expect(ak.code).toBe(50005);
@@ -101,7 +101,7 @@ describe(`admin policy connection test and CORS (${backend.name})`, () => {
     const started = Date.now();
     const dead = await test(s3Form({ server: `http://127.0.0.1:${deadPort}` }));
     expect(dead.code).toBe(50005);
-    expect(dead.msg).toContain(`endpoint unreachable: connect ECONNREFUSED 127.0.0.1:${deadPort}`);
+    expect(dead.msg).toContain(`S3: endpoint unreachable (connect ECONNREFUSED 127.0.0.1:${deadPort}) while writing the probe object`);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

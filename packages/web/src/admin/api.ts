@@ -48,6 +48,7 @@ export const adminApi = {
     policy.id ? api.put<AdminStoragePolicy>(`/admin/policy/${policy.id}`, { policy }) : api.put<AdminStoragePolicy>('/admin/policy', { policy: { ...policy, id: 0 } }),
   deletePolicy: (id: number) => api.delete<void>(`/admin/policy/${id}`),
   policyCors: (policy: Partial<AdminStoragePolicy>) => api.post<void>('/admin/policy/cors', { policy }),
+  testPolicy: (policy: Partial<AdminStoragePolicy>) => api.post<{ summary: string }>('/admin/policy/test', { policy }),
 
   nodes: lister<AdminNode>('/admin/node', 'nodes'),
   node: (id: number) => api.get<AdminNode>(`/admin/node/${id}`),

@@ -33,10 +33,10 @@ function networkReason(e: unknown): string | undefined {
   return undefined;
 }
 
-/** "access denied (InvalidAccessKeyId: …)" and the like, from an SDK error. */
+/** "access denied (InvalidAccessKeyId: …)", "endpoint unreachable (connect ECONNREFUSED …)" and the like, from an SDK error. */
 export function describeS3Error(e: unknown): string {
   const net = networkReason(e);
-  if (net) return `endpoint unreachable: ${net}`;
+  if (net) return `endpoint unreachable (${net})`;
   const err = e as { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = err?.Code ?? err?.name ?? 'Error';
   const status = err?.$metadata?.httpStatusCode;
@@ -61,7 +61,7 @@ async function step<T>(cfg: S3Config, what: string, fn: () => Promise<T>): Promi
     return await fn();
   } catch (e) {
     if (e instanceof S3AdminError) throw e;
-    throw new S3AdminError(`S3: ${describeS3Error(e)} ${what} ${where(cfg)}`, { cause: e });
+    throw new S3AdminError(`S3: ${describeS3Error(e)} while ${what} ${where(cfg)}`, { cause: e });
   }
 }
 

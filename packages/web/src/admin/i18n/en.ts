@@ -328,6 +328,9 @@ export const adminEn = {
   'admin.policy.blobs': '{count} blobs, {size}',
   'admin.policy.cors': 'Add CORS rule to bucket',
   'admin.policy.corsDone': 'CORS rule added',
+  'admin.policy.test': 'Test connection',
+  'admin.policy.testing': 'Testing the connection',
+  'admin.policy.testOk': 'Connection OK: {summary}',
   'admin.policy.typeHelp': 'The storage type cannot be changed after creation.',
 
   'admin.node.create': 'New node',

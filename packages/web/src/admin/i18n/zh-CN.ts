@@ -326,6 +326,9 @@ export const adminZhCN: AdminDictionary = {
   'admin.policy.blobs': '{count} 个 Blob，{size}',
   'admin.policy.cors': '为存储桶添加 CORS 规则',
   'admin.policy.corsDone': '已添加 CORS 规则',
+  'admin.policy.test': '测试连接',
+  'admin.policy.testing': '正在测试连接',
+  'admin.policy.testOk': '连接正常：{summary}',
   'admin.policy.typeHelp': '创建后无法更改存储类型。',
 
   'admin.node.create': '新建节点',

@@ -45,6 +45,17 @@ function PolicyDialog({ policy, onClose, onSaved }: { policy: AdminStoragePolicy
   };
   const s3 = S3_LIKE.includes(p.type);
   const keyed = KEYED.includes(p.type);
+  // Result of "Test connection" / CORS, shown in the dialog (provider messages are too long for a toast).
+  const [check, setCheck] = useState<{ ok: boolean; text: string } | 'running' | undefined>();
+  const checking = check === 'running';
+  const runCheck = async (fn: () => Promise<string>) => {
+    setCheck('running');
+    try {
+      setCheck({ ok: true, text: await fn() });
+    } catch (e) {
+      setCheck({ ok: false, text: err(e) });
+    }
+  };
 
   const problems = (): Record<string, string> => {
     const e: Record<string, string> = {};
@@ -100,16 +111,20 @@ function PolicyDialog({ policy, onClose, onSaved }: { policy: AdminStoragePolicy
       title={isNew ? t('admin.policy.create') : t('admin.policy.edit', { id: policy.id })}
       testId="policy-dialog"
       onClose={onClose}
-      extraActions={CORS_TYPES.includes(p.type) ? (
-        <Button onClick={async () => {
-          try {
-            await adminApi.policyCors(payload());
-            notify(t('admin.policy.corsDone'), 'success');
-          } catch (e) {
-            notify(err(e), 'error');
-          }
-        }}>{t('admin.policy.cors')}</Button>
-      ) : undefined}
+      extraActions={(
+        <>
+          <Button disabled={checking} onClick={() => runCheck(async () => t('admin.policy.testOk', { summary: (await adminApi.testPolicy(payload())).summary }))} data-testid="policy-test">
+            {t('admin.policy.test')}
+          </Button>
+          {CORS_TYPES.includes(p.type) && (
+            <Button disabled={checking} onClick={() => runCheck(async () => {
+              await adminApi.policyCors(payload());
+              notify(t('admin.policy.corsDone'), 'success');
+              return t('admin.policy.corsDone');
+            })} data-testid="policy-cors">{t('admin.policy.cors')}</Button>
+          )}
+        </>
+      )}
       onSubmit={async () => {
         const e = problems();
         setErrors(e);
@@ -125,6 +140,10 @@ function PolicyDialog({ policy, onClose, onSaved }: { policy: AdminStoragePolicy
       }}
     >
       <Stack spacing={2}>
+        {checking && <LinearProgress aria-label={t('admin.policy.testing')} />}
+        {check && check !== 'running' && (
+          <Alert severity={check.ok ? 'success' : 'error'} onClose={() => setCheck(undefined)} data-testid="policy-test-result" sx={{ wordBreak: 'break-word' }}>{check.text}</Alert>
+        )}
         {!isNew && policy.entities_count !== undefined && (
           <Typography variant="body2" color="text.secondary">{t('admin.policy.blobs', { count: policy.entities_count ?? 0, size: formatSize(policy.entities_size ?? 0) })}</Typography>
         )}
