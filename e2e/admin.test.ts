@@ -313,6 +313,10 @@ describe.skipIf(!!skip)(`web UI: admin area${skip ? ` (skipped: ${skip})` : ''}`
     await d.getByTestId('policy-region').fill('us-east-1');
     await d.getByTestId('policy-access_key').fill('AKIA');
     await d.getByTestId('policy-secret_key').fill('secret');
+    await d.getByTestId('policy-test').click();
+    await d.getByTestId('policy-test-result').getByText('endpoint unreachable (connect ECONNREFUSED 127.0.0.1:9)', { exact: false }).waitFor();
+    await still(d);
+    await s.screenshot('admin-11b-policy-test-failed');
     await d.getByTestId('dialog-submit').click();
     await d.waitFor({ state: 'detached' });
     await expect.poll(() => rowIds(page, 'policies-table')).toEqual([1, 2]);
@@ -334,6 +338,14 @@ describe.skipIf(!!skip)(`web UI: admin area${skip ? ` (skipped: ${skip})` : ''}`
     await page.getByTestId('delete-2').click();
     await page.getByTestId('confirm-submit').click();
     await expect.poll(() => rowIds(page, 'policies-table')).toEqual([1]);
+
+    await page.getByTestId('edit-1').click();
+    await d.getByTestId('policy-test').click();
+    await d.getByTestId('policy-test-result').getByText('Connection OK', { exact: false }).waitFor();
+    await still(d);
+    await s.screenshot('admin-11c-policy-test-ok');
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await d.waitFor({ state: 'detached' });
   });
 
   it('nodes: create a slave, test its connection and downloader (errors from the API), delete', async () => {
