@@ -173,6 +173,15 @@ describe.skipIf(!!skip)(`web UI: share links${skip ? ` (skipped: ${skip})` : ''}
       const download = await downloading;
       expect(download.suggestedFilename()).toBe('notes.txt');
       expect(fs.readFileSync(await download.path()).toString()).toBe('trip notes\n');
+      // Keyboard: the list is a Tab stop; arrows, Enter into a folder, Backspace back up.
+      await page.getByTestId('file-list-grid').focus();
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('ArrowDown');
+      expect(await page.locator('[data-testid="file-row"][data-focused="true"]').getAttribute('data-name')).toBe('Day 1');
+      await page.keyboard.press('Enter');
+      await row(page, 'photo.png').waitFor();
+      await page.keyboard.press('Backspace');
+      await row(page, 'notes.txt').waitFor();
       // Anonymous visitors are offered to sign in to save.
       expect(await page.getByTestId('share-sign-in').isVisible()).toBe(true);
 

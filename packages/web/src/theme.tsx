@@ -29,7 +29,8 @@ function buildTheme(mode: 'light' | 'dark') {
       MuiPaper: { styleOverrides: { root: { backgroundImage: 'none' } } },
       MuiTooltip: { defaultProps: { arrow: true } },
       MuiListItemButton: { styleOverrides: { root: { borderRadius: 8 } } },
-      MuiDialog: { styleOverrides: { paper: { borderRadius: 14 } } },
+      // Full-screen dialogs (phones, previews) fill the screen edge to edge: no rounded corners.
+      MuiDialog: { styleOverrides: { paper: { borderRadius: 14, '&.MuiDialog-paperFullScreen': { borderRadius: 0 } } } },
       MuiTextField: { defaultProps: { fullWidth: true } },
     },
   });

@@ -151,7 +151,11 @@ export function Explorer() {
     };
   }, [queue, uri, reload]);
 
-  const openFolder = useCallback((target: string) => navigate(`/home?path=${encodeURIComponent(target)}`), [navigate]);
+  const openFolder = useCallback((target: string) => {
+    // Cleared here too, not only when the new path renders: a quick Back can land before that render.
+    clearSelection();
+    navigate(`/home?path=${encodeURIComponent(target)}`);
+  }, [navigate, clearSelection]);
 
   const open = useCallback(
     (file: FileResponse | undefined) => {

@@ -166,6 +166,36 @@ function ShareBrowser({ share, uri, root }: { share: Share; uri: string; root: s
   };
 
   // What "save" copies: the selection, else the whole share (for a file share, the file itself).
+  // Keyboard, as in the file browser: ↑/↓ (+ Shift) move, Enter opens, Backspace / Alt+↑ go up,
+  // Escape clears — not while a dialog is open or a control has the focus.
+  const keys = useRef({ blocked: false, focused: undefined as FileResponse | undefined, parent: undefined as string | undefined, open, go, move: sel.moveFocus, clear });
+  keys.current = {
+    blocked: Boolean(preview || saving),
+    focused: sel.focus !== null ? folder.items[sel.focus] : sel.selectedItems.length === 1 ? sel.selectedItems[0] : undefined,
+    parent: segments.length ? buildUri(rootParsed.authority, segments.slice(0, -1)) : undefined,
+    open, go, move: sel.moveFocus, clear,
+  };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const k = keys.current;
+      if (k.blocked || (e.target instanceof HTMLElement && e.target.closest('input, textarea, button, a, [role="dialog"], [role="menu"]'))) return;
+      if ((e.key === 'Backspace' && !e.ctrlKey && !e.metaKey && !e.altKey) || (e.altKey && e.key === 'ArrowUp')) {
+        if (k.parent) {
+          e.preventDefault();
+          k.go(k.parent);
+        }
+      } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        k.move(e.key === 'ArrowDown' ? 1 : -1, e.shiftKey);
+      } else if (e.key === 'Enter' && k.focused) {
+        e.preventDefault();
+        k.open(k.focused);
+      } else if (e.key === 'Escape') k.clear();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const saveSources = (): FileResponse[] => {
     if (sel.selectedItems.length) return sel.selectedItems;
     if (single) return folder.items.slice(0, 1);
