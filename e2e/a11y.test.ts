@@ -159,6 +159,11 @@ describe.skipIf(!!skip)(`web UI: accessibility (axe-core)${skip ? ` (skipped: ${
     await check('settings', () => s.page.getByRole('heading').first().waitFor());
   });
 
+  it('tasks', async () => {
+    await s.page.goto('/tasks');
+    await check('tasks', () => s.page.getByRole('heading', { name: 'Tasks' }).waitFor());
+  });
+
   it('trash', async () => {
     await s.page.goto('/home?path=' + encodeURIComponent('cloudreve://trash'));
     await check('trash', () => row(s.page, 'old.txt').waitFor());
