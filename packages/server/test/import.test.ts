@@ -160,7 +160,8 @@ for (const backend of all) {
       await assertCapacityConsistent(ts, bobId);
     });
 
-    it.skipIf(!withS3)('imports an S3 prefix through the driver listing', async () => {
+    // S3 runs against the first backend only (the driver path does not depend on the database).
+    if (withS3) it('imports an S3 prefix through the driver listing', async () => {
       const objs: Record<string, Buffer> = { 'legacy/photos/p1.jpg': randomBytes(2000), 'legacy/photos/2020/p2.jpg': randomBytes(3000), 'legacy/other.txt': Buffer.from('x') };
       for (const [Key, Body] of Object.entries(objs)) await s3!.client.send(new PutObjectCommand({ Bucket: bucket, Key, Body }));
       const before = await used(bob);
