@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link as RouterLink } from 'react-router';
 import {
-  Alert, Box, Button, Checkbox, Chip, Collapse, Dialog, DialogActions, DialogContent, DialogContentText, LinearProgress, Link,
+  Alert, Box, Button, Checkbox, Chip, Collapse, Dialog, DialogActions, DialogContent, DialogContentText, DialogTitle, LinearProgress, Link,
   List, ListItem, ListItemIcon, ListItemText, Paper, Stack, Typography, type ChipProps,
 } from '@mui/material';
 import ArchiveOutlinedIcon from '@mui/icons-material/ArchiveOutlined';
@@ -289,7 +289,8 @@ export function TaskCard({ task, onChanged }: TaskCardProps) {
         </Box>
       </Box>
 
-      <Dialog open={confirmCancel} onClose={() => setConfirmCancel(false)} maxWidth="xs" fullWidth>
+      <Dialog open={confirmCancel} onClose={() => setConfirmCancel(false)} maxWidth="xs" fullWidth aria-labelledby={`task-cancel-title-${task.id}`}>
+        <DialogTitle id={`task-cancel-title-${task.id}`}>{t('tasks.cancel')}</DialogTitle>
         <DialogContent>
           <DialogContentText sx={{ overflowWrap: 'anywhere' }}>{t('tasks.cancelConfirm', { name: title })}</DialogContentText>
         </DialogContent>
