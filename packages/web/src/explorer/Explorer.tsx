@@ -283,7 +283,7 @@ export function Explorer() {
     : {};
 
   const onRowDragStart = (e: DragEvent) => {
-    const id = (e.target as HTMLElement | null)?.closest?.('[data-testid="file-row"]')?.getAttribute('data-id');
+    const id = (e.target as HTMLElement | null)?.closest?.('[data-testid="file-row"], [data-testid="file-card"]')?.getAttribute('data-id');
     const item = folder.items.find((f) => f.id === id);
     if (item) organize.startDrag(e, sel.ids.has(item.id) ? selected : [item]);
   };
@@ -432,6 +432,7 @@ export function Explorer() {
               onBackgroundClick={clearSelection}
               onBackgroundContextMenu={onBackgroundContextMenu}
               onColumns={extras.setColumns}
+              draggableCards={organize.canMove}
             />
           ) : (
           <FileList

@@ -46,9 +46,10 @@ interface CardProps {
   onClick(index: number, e: MouseEvent): void;
   onDoubleClick(index: number): void;
   onContextMenu(index: number, e: MouseEvent): void;
+  draggable: boolean;
 }
 
-const Card = memo(function Card({ file, index, selected, focused, left, top, width, height, onClick, onDoubleClick, onContextMenu }: CardProps) {
+const Card = memo(function Card({ file, index, selected, focused, left, top, width, height, draggable, onClick, onDoubleClick, onContextMenu }: CardProps) {
   const folder = file.type === FileKind.Folder;
   return (
     <Box
@@ -58,6 +59,9 @@ const Card = memo(function Card({ file, index, selected, focused, left, top, wid
       data-focused={focused ? 'true' : undefined}
       data-testid="file-card"
       data-name={file.name}
+      data-id={file.id}
+      data-drop-uri={folder ? file.path : undefined}
+      draggable={draggable}
       data-selected={selected ? 'true' : 'false'}
       onClick={(e) => {
         e.stopPropagation();
@@ -107,6 +111,8 @@ export interface FileGridProps {
   onBackgroundContextMenu(e: MouseEvent): void;
   /** Cards per row, for the arrow keys. */
   onColumns?(columns: number): void;
+  /** Cards can be dragged onto folder cards and breadcrumbs to move them. */
+  draggableCards?: boolean;
 }
 
 /**
@@ -201,6 +207,7 @@ export function FileGrid(props: FileGridProps) {
                   top={top}
                   width={cardWidth}
                   height={cardHeight}
+                  draggable={props.draggableCards ?? false}
                   onClick={props.onRowClick}
                   onDoubleClick={props.onRowOpen}
                   onContextMenu={props.onRowContextMenu}
