@@ -24,7 +24,7 @@ export async function uploadFile(c: Client, uri: string, data: Buffer, extra: Re
   const s = await createSession(c, uri, data.length, extra);
   if (s.code !== 0) throw new Error(`create session failed: ${s.code} ${s.msg}`);
   const cs: number = s.data.chunk_size || data.length;
-  const n = Math.max(1, Math.ceil(data.length / cs));
+  const n = data.length === 0 ? 1 : Math.ceil(data.length / cs);
   for (let i = 0; i < n; i++) {
     const r = await putChunk(c, s.data.session_id, i, data.subarray(i * cs, (i + 1) * cs));
     if (r.code !== 0) throw new Error(`chunk ${i} failed: ${r.code} ${r.msg}`);
