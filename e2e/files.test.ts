@@ -77,6 +77,8 @@ describe.skipIf(!!skip)(`web UI: file browser${skip ? ` (skipped: ${skip})` : ''
     const { page } = s;
     await row(page, 'Projects').dblclick();
     await page.waitForURL(/path=cloudreve%3A%2F%2Fmy%2FProjects$/);
+    // The URL changes first; the breadcrumbs follow on the next render.
+    await page.getByTestId('breadcrumbs').getByText('Projects').waitFor();
     expect(await page.getByTestId('breadcrumbs').textContent()).toBe('My filesProjects');
     await page.getByTestId('empty-state').waitFor();
     await page.getByTestId('breadcrumbs').getByText('My files').click();
