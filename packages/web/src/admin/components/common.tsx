@@ -3,6 +3,7 @@ import {
   Alert, Box, Button, Dialog, DialogActions, DialogContent, DialogContentText, DialogTitle, MenuItem, Stack,
   TextField, Typography, useMediaQuery, useTheme,
 } from '@mui/material';
+import { useNotify } from '../../components/Notifier.tsx';
 import { useAdminI18n } from '../i18n/index.ts';
 
 /** A dialog holding a form: validates through `onSubmit` (which returns an error text or nothing). */
@@ -61,6 +62,27 @@ export function FormDialog({
       </form>
     </Dialog>
   );
+}
+
+/**
+ * The end of every edit dialog's submit: show the field problems, or save, say so and close.
+ * Returns what FormDialog's onSubmit expects (an error text, or undefined when saved).
+ */
+export function useSaveDialog<E extends object>(setErrors: (problems: E) => void, onSaved: () => void) {
+  const { t, err } = useAdminI18n();
+  const notify = useNotify();
+  return async (problems: E, save: () => Promise<unknown>): Promise<string | undefined> => {
+    setErrors(problems);
+    if (Object.keys(problems).length) return t('admin.common.fixErrors');
+    try {
+      await save();
+      notify(t('admin.common.saved'), 'success');
+      onSaved();
+      return undefined;
+    } catch (e) {
+      return err(e);
+    }
+  };
 }
 
 /** Asks before a destructive action; the action's error is shown inside the dialog. */

@@ -2,12 +2,11 @@ import { useState } from 'react';
 import { Alert, Box, Button, Checkbox, FormControlLabel, FormGroup, FormLabel, IconButton, LinearProgress, MenuItem, Stack, TextField, Tooltip } from '@mui/material';
 import AddIcon from '@mui/icons-material/Add';
 import EditOutlinedIcon from '@mui/icons-material/EditOutlined';
-import { useNotify } from '../../components/Notifier.tsx';
 import { Boolset } from '../../util/boolset.ts';
 import { formatSize } from '../../util/format.ts';
 import { adminApi } from '../api.ts';
 import { useAdminI18n, type AdminKey } from '../i18n/index.ts';
-import { BytesField, FormDialog, PageHeader, isInt } from '../components/common.tsx';
+import { BytesField, FormDialog, PageHeader, isInt, useSaveDialog } from '../components/common.tsx';
 import { ResourceTable, type Column } from '../components/ResourceTable.tsx';
 import { usePolicies } from '../components/useOptions.ts';
 import type { AdminGroup } from '../types.ts';
@@ -28,8 +27,7 @@ interface Draft {
 }
 
 function GroupDialog({ group, onClose, onSaved }: { group: AdminGroup | 'new'; onClose(): void; onSaved(): void }) {
-  const { t, err } = useAdminI18n();
-  const notify = useNotify();
+  const { t } = useAdminI18n();
   const policies = usePolicies();
   const isNew = group === 'new';
   const [d, setD] = useState<Draft>(() => {
@@ -47,6 +45,7 @@ function GroupDialog({ group, onClose, onSaved }: { group: AdminGroup | 'new'; o
     };
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const saveWith = useSaveDialog(setErrors, onSaved);
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
     setD((o) => ({ ...o, [k]: v }));
     setErrors(({ [k]: _, ...rest }) => rest);
@@ -64,29 +63,20 @@ function GroupDialog({ group, onClose, onSaved }: { group: AdminGroup | 'new'; o
         if (!Number.isFinite(d.speedLimit)) p.speedLimit = t('admin.common.mustBeInt');
         if (d.policy === '') p.policy = t('admin.group.policyRequired');
         for (const k of ['trashRetention', 'sourceBatch', 'maxWalked'] as const) if (!isInt(d[k])) p[k] = t('admin.common.mustBeInt');
-        setErrors(p);
-        if (Object.keys(p).length) return t('admin.common.fixErrors');
         // Keep bits this form does not show (e.g. anonymous) as they were.
         const old = new Boolset(isNew ? '' : group.permissions);
         const bits = new Set<number>();
         for (let i = 0; i < 64; i++) if (!(PERMISSIONS as readonly number[]).includes(i) && old.has(i)) bits.add(i);
         d.perms.forEach((b) => bits.add(b));
-        try {
-          await adminApi.saveGroup({
-            id: isNew ? undefined : group.id,
-            name: d.name.trim(),
-            max_storage: d.maxStorage,
-            speed_limit: d.speedLimit,
-            permissions: encodeBoolset(bits),
-            settings: { ...(isNew ? {} : group.settings), trash_retention: Number(d.trashRetention), source_batch: Number(d.sourceBatch), max_walked_files: Number(d.maxWalked) },
-            edges: { storage_policies: { id: Number(d.policy) } },
-          });
-          notify(t('admin.common.saved'), 'success');
-          onSaved();
-          return undefined;
-        } catch (e) {
-          return err(e);
-        }
+        return saveWith(p, () => adminApi.saveGroup({
+          id: isNew ? undefined : group.id,
+          name: d.name.trim(),
+          max_storage: d.maxStorage,
+          speed_limit: d.speedLimit,
+          permissions: encodeBoolset(bits),
+          settings: { ...(isNew ? {} : group.settings), trash_retention: Number(d.trashRetention), source_batch: Number(d.sourceBatch), max_walked_files: Number(d.maxWalked) },
+          edges: { storage_policies: { id: Number(d.policy) } },
+        }));
       }}
     >
       <Stack spacing={2}>

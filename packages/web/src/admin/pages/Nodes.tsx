@@ -6,7 +6,7 @@ import { useNotify } from '../../components/Notifier.tsx';
 import { formatDate } from '../../util/format.ts';
 import { adminApi } from '../api.ts';
 import { useAdminI18n, type AdminKey } from '../i18n/index.ts';
-import { FormDialog, PageHeader, isInt } from '../components/common.tsx';
+import { FormDialog, PageHeader, isInt, useSaveDialog } from '../components/common.tsx';
 import { ResourceTable, type Column } from '../components/ResourceTable.tsx';
 import type { AdminNode, NodeSettings } from '../types.ts';
 
@@ -54,6 +54,7 @@ function NodeDialog({ node, onClose, onSaved }: { node: AdminNode | 'new'; onClo
   const master = !isNew && node.type === 'master';
   const [d, setD] = useState<Draft>(() => toDraft(isNew ? undefined : node));
   const [errors, setErrors] = useState<Partial<Record<keyof Draft, string>>>({});
+  const saveWith = useSaveDialog(setErrors, onSaved);
   const [testing, setTesting] = useState(false);
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
     setD((o) => ({ ...o, [k]: v }));
@@ -155,19 +156,7 @@ function NodeDialog({ node, onClose, onSaved }: { node: AdminNode | 'new'; onClo
           {d.provider && <Button onClick={() => run('downloader')} disabled={testing} data-testid="node-test-downloader">{t('admin.node.testDownloader')}</Button>}
         </>
       }
-      onSubmit={async () => {
-        const e = problems();
-        setErrors(e);
-        if (Object.keys(e).length) return t('admin.common.fixErrors');
-        try {
-          await adminApi.saveNode(payload());
-          notify(t('admin.common.saved'), 'success');
-          onSaved();
-          return undefined;
-        } catch (ex) {
-          return err(ex);
-        }
-      }}
+      onSubmit={() => saveWith(problems(), () => adminApi.saveNode(payload()))}
     >
       <Stack spacing={2}>
         {master && <Alert severity="info">{t('admin.node.masterHint')}</Alert>}

@@ -6,7 +6,7 @@ import { useNotify } from '../../components/Notifier.tsx';
 import { formatDate, formatSize } from '../../util/format.ts';
 import { adminApi } from '../api.ts';
 import { useAdminI18n, type AdminKey } from '../i18n/index.ts';
-import { BytesField, FormDialog, PageHeader } from '../components/common.tsx';
+import { BytesField, FormDialog, PageHeader, useSaveDialog } from '../components/common.tsx';
 import { ResourceTable, type Column } from '../components/ResourceTable.tsx';
 import { useNodes } from '../components/useOptions.ts';
 import { POLICY_TYPES, type AdminStoragePolicy, type PolicyType } from '../types.ts';
@@ -35,6 +35,7 @@ function PolicyDialog({ policy, onClose, onSaved }: { policy: AdminStoragePolicy
   const [p, setP] = useState<Policy>(() => (isNew ? blank('local') : { ...policy, settings: { ...policy.settings } } as Policy));
   const [exts, setExts] = useState(() => (isNew ? '' : (policy.settings?.file_type ?? []).join(',')));
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const saveWith = useSaveDialog(setErrors, onSaved);
   const set = (patch: Partial<Policy>) => {
     setP((o) => ({ ...o, ...patch }));
     setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !(k in patch))));
@@ -125,19 +126,7 @@ function PolicyDialog({ policy, onClose, onSaved }: { policy: AdminStoragePolicy
           )}
         </>
       )}
-      onSubmit={async () => {
-        const e = problems();
-        setErrors(e);
-        if (Object.keys(e).length) return t('admin.common.fixErrors');
-        try {
-          await adminApi.savePolicy(payload());
-          notify(t('admin.common.saved'), 'success');
-          onSaved();
-          return undefined;
-        } catch (ex) {
-          return err(ex);
-        }
-      }}
+      onSubmit={() => saveWith(problems(), () => adminApi.savePolicy(payload()))}
     >
       <Stack spacing={2}>
         {checking && <LinearProgress aria-label={t('admin.policy.testing')} />}

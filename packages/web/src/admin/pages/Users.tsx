@@ -9,7 +9,7 @@ import { useNotify } from '../../components/Notifier.tsx';
 import { formatDate, formatSize } from '../../util/format.ts';
 import { adminApi } from '../api.ts';
 import { useAdminI18n, type AdminKey } from '../i18n/index.ts';
-import { Details, FormDialog, PageHeader, RawJson } from '../components/common.tsx';
+import { Details, FormDialog, PageHeader, RawJson, useSaveDialog } from '../components/common.tsx';
 import { ResourceTable, type Column } from '../components/ResourceTable.tsx';
 import { useGroups } from '../components/useOptions.ts';
 import { USER_STATUSES, type AdminUser, type UserStatus } from '../types.ts';
@@ -19,14 +19,14 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 interface Draft { id: number; email: string; nick: string; status: UserStatus; group: number; password: string; disable2fa: boolean }
 
 function UserDialog({ user, onClose, onSaved }: { user: AdminUser | 'new'; onClose(): void; onSaved(): void }) {
-  const { t, err, language } = useAdminI18n();
-  const notify = useNotify();
+  const { t, language } = useAdminI18n();
   const groups = useGroups();
   const isNew = user === 'new';
   const [d, setD] = useState<Draft>(() => isNew
     ? { id: 0, email: '', nick: '', status: 'active', group: 2, password: '', disable2fa: false }
     : { id: user.id, email: user.email ?? '', nick: user.nick ?? '', status: user.status ?? 'active', group: user.group_users ?? 2, password: '', disable2fa: false });
   const [errors, setErrors] = useState<Partial<Record<keyof Draft, string>>>({});
+  const saveWith = useSaveDialog(setErrors, onSaved);
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
     setD((o) => ({ ...o, [k]: v }));
     setErrors(({ [k]: _, ...rest }) => rest);
@@ -42,16 +42,7 @@ function UserDialog({ user, onClose, onSaved }: { user: AdminUser | 'new'; onClo
         if (!EMAIL.test(d.email.trim())) problems.email = t('admin.common.invalidEmail');
         if (!d.nick.trim()) problems.nick = t('admin.common.required');
         if ((isNew || d.password) && (d.password.length < 6 || d.password.length > 128)) problems.password = t('admin.user.passwordLength');
-        setErrors(problems);
-        if (Object.keys(problems).length) return t('admin.common.fixErrors');
-        try {
-          await adminApi.saveUser({ id: d.id || undefined, email: d.email.trim(), nick: d.nick.trim(), status: d.status, group_users: d.group, avatar: isNew ? undefined : user.avatar }, d.password, d.disable2fa);
-          notify(t('admin.common.saved'), 'success');
-          onSaved();
-          return undefined;
-        } catch (e) {
-          return err(e);
-        }
+        return saveWith(problems, () => adminApi.saveUser({ id: d.id || undefined, email: d.email.trim(), nick: d.nick.trim(), status: d.status, group_users: d.group, avatar: isNew ? undefined : user.avatar }, d.password, d.disable2fa));
       }}
     >
       <Stack spacing={2}>
