@@ -7,7 +7,7 @@ import type { LocalDriver } from '../storage/local/local-driver.ts';
 import { StorageError, type UploadHandle } from '../storage/driver.ts';
 import type { NodeCompletion, NodeUploadSession } from '../storage/remote/remote-driver.ts';
 import { RunningHashes } from '../transfer/running-hash.ts';
-import { BOOT_TAG } from '../util/boot-id.ts';
+import { writtenThisBoot } from '../util/boot-id.ts';
 
 /**
  * Upload sessions on a node (slave side of contract 50 §3.4). One JSON file per session next to the
@@ -133,7 +133,7 @@ export class SlaveSessions {
       if (!this.allStored(s)) throw new AppError(Code.InvalidChunkIndex, 'Upload is missing chunks');
       // Chunks are not fsynced when stored (LocalDriver.chunksSurviveOsCrash): ones written during an
       // earlier OS boot may be lost, so they are forgotten and must be sent again.
-      const stale = Object.entries(s.chunks).filter(([, w]) => !w.startsWith(`${BOOT_TAG}.`)).map(([i]) => i);
+      const stale = Object.entries(s.chunks).filter(([, w]) => !writtenThisBoot(w)).map(([i]) => i);
       if (stale.length) {
         for (const i of stale) delete s.chunks[i];
         await this.save(s);

@@ -7,8 +7,7 @@ import { AppError } from '../http/errors.ts';
 import { inTx, isUniqueViolation } from '../fs/db-errors.ts';
 import { StorageError } from '../storage/driver.ts';
 import { driverFor, loadPolicy, policySettings } from '../storage/policies.ts';
-import { uuid } from '../util/random.ts';
-import { BOOT_TAG } from '../util/boot-id.ts';
+import { chunkWriteId } from '../util/boot-id.ts';
 import { chunkLength, loadSession, type UploadSession } from './session-store.ts';
 import { runningHashes } from './hashes.ts';
 import { allChunksStored, commitSession, uploadExpired, type CommitResult } from './upload-commit.ts';
@@ -93,7 +92,7 @@ export async function uploadChunk(ctx: Ctx, user: CurrentUser, req: ChunkRequest
     }
   }
   // Tagged with the OS boot, so a commit can tell chunks that predate a system crash (upload-commit.ts).
-  const writeId = `${BOOT_TAG}.${uuid()}`;
+  const writeId = chunkWriteId();
   try {
     await driver.writeChunk(s.state.handle, { index, offset, length: expected, body: Readable.from(tapped(), { objectMode: false }) });
     if (wantDigest && !chunkHash!.digest().equals(wantDigest)) {

@@ -13,7 +13,7 @@ import { driverFor, loadPolicy } from '../storage/policies.ts';
 import type { UserSettings } from '../services/users.ts';
 import { parseJson } from '../util/json.ts';
 import { faultPoint } from '../util/fault.ts';
-import { BOOT_TAG } from '../util/boot-id.ts';
+import { writtenThisBoot } from '../util/boot-id.ts';
 import { chunkCount, dropSession, loadSession, type UploadSession } from './session-store.ts';
 import { runningHashes } from './hashes.ts';
 import { cancelSession } from './upload-cancel.ts';
@@ -137,7 +137,7 @@ async function finish(ctx: Ctx, s: UploadSession): Promise<CommitResult> {
  * commit is refused with a clear message, instead of publishing a file that may contain holes.
  */
 async function refuseChunksFromEarlierBoot(ctx: Ctx, s: UploadSession, chunks: { idx: number; write_id: string }[]): Promise<void> {
-  const stale = chunks.filter((c) => !c.write_id.startsWith(`${BOOT_TAG}.`)).map((c) => Number(c.idx));
+  const stale = chunks.filter((c) => !writtenThisBoot(c.write_id)).map((c) => Number(c.idx));
   if (stale.length === 0) return;
   await inTx(ctx.db, async (trx) => {
     await trx.deleteFrom('upload_chunks').where('session_id', '=', s.row.id).where('idx', 'in', stale).execute();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 
@@ -22,3 +22,9 @@ export const BOOT_ID = readBootId();
 
 /** A short form of BOOT_ID for tagging rows (12 hex characters). */
 export const BOOT_TAG = createHash('sha256').update(BOOT_ID).digest('hex').slice(0, 12);
+
+/** A unique id for one stored chunk write, tagged with this boot. */
+export const chunkWriteId = (): string => `${BOOT_TAG}.${randomUUID()}`;
+
+/** Whether a chunk write id was made during this OS boot (else its unsynced bytes may be lost). */
+export const writtenThisBoot = (writeId: string): boolean => writeId.startsWith(`${BOOT_TAG}.`);

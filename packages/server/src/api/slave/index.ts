@@ -17,8 +17,7 @@ import { NoThumbnailGenerator, renderThumbnail } from '../../media/thumbnail.ts'
 import { SlaveSessions, type NodeSession } from '../../slave/sessions.ts';
 import { transferSettings } from '../../transfer/settings.ts';
 import { VERSION } from '../../util/version.ts';
-import { uuid } from '../../util/random.ts';
-import { BOOT_TAG } from '../../util/boot-id.ts';
+import { chunkWriteId } from '../../util/boot-id.ts';
 import { typed } from '../typed.ts';
 import { declaredLength, rawBodyScope, withRawBody } from '../upload.ts';
 import { readRawBody, verifyNodeRequest } from './verify.ts';
@@ -157,7 +156,7 @@ export async function slaveRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
             yield buf;
           }
         }
-        const writeId = `${BOOT_TAG}.${uuid()}`;
+        const writeId = chunkWriteId();
         try {
           await driver.writeChunk(sessions.handle(s), { index, offset, length: expected, body: Readable.from(tapped(), { objectMode: false }) });
         } catch (e) {
