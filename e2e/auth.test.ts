@@ -31,7 +31,8 @@ describe.skipIf(!!skip)(`web UI: sign-in, sign-up, sign-out${skip ? ` (skipped: 
     await page.goto('/home?path=cloudreve%3A%2F%2Fmy%2FDocs');
     await page.waitForURL(/\/session\?redirect=/);
     expect(new URL(page.url()).searchParams.get('redirect')).toBe('/home?path=cloudreve%3A%2F%2Fmy%2FDocs');
-    await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
+    // waitFor, not isVisible: the redirect lands before the lazy sign-in page has rendered.
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.getByTestId('to-sign-up').waitFor();
     await s.screenshot('01-sign-in');
   });

@@ -183,7 +183,7 @@ describe.skipIf(!!skip)(`web UI: share links${skip ? ` (skipped: ${skip})` : ''}
       await page.keyboard.press('Backspace');
       await row(page, 'notes.txt').waitFor();
       // Anonymous visitors are offered to sign in to save.
-      expect(await page.getByTestId('share-sign-in').isVisible()).toBe(true);
+      await page.getByTestId('share-sign-in').waitFor();
 
       // Phone width.
       await page.setViewportSize({ width: 360, height: 740 });
