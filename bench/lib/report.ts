@@ -154,9 +154,10 @@ export function reportTransfer(report: Report, o: {
   times: Record<Side, number[]>; stats: Record<Side, SideStats | undefined>;
 }): void {
   const tp = (s: Side) => mibPerSec(o.size, median(o.times[s]));
-  const other = o.gate === 'nginx' ? 'node' : undefined;
-  report.ratioAtLeast(`${o.verb} ${formatBytes(o.size)}, median throughput`, tp('ours'), tp(o.gate), 'MiB/s', o.gate, o.ratioTarget);
-  if (other && o.times[other].length) report.info('throughput vs plain Node server', `${tp('ours').toFixed(2)} MiB/s`, `${tp(other).toFixed(2)} MiB/s (node)`, tp('ours') / tp(other), 'ours/node');
+  const other = o.gate === 'nginx' ? 'node' : 'nginx';
+  const peerLabel = { nginx: 'nginx', node: 'plain Node server' } as const;
+  report.ratioAtLeast(`${o.verb} ${formatBytes(o.size)}, median throughput vs ${peerLabel[o.gate]}`, tp('ours'), tp(o.gate), 'MiB/s', o.gate, o.ratioTarget);
+  if (o.times[other].length) report.info(`throughput vs ${peerLabel[other]}`, `${tp('ours').toFixed(2)} MiB/s`, `${tp(other).toFixed(2)} MiB/s (${other})`, tp('ours') / tp(other), `ours/${other}`);
   const gib = (o.size * o.runs) / 1024 ** 3;
   const cpu = (s: Side) => (o.stats[s] ? o.stats[s]!.cpuMs / 1000 / gib : NaN);
   for (const peer of ['nginx', 'node'] as const) {

@@ -118,7 +118,19 @@ export interface ChunkWrite {
   index: number;
   offset: number;
   length: number;
-  body: Readable;
+  /**
+   * The chunk's bytes, pulled by the driver. Any async iterable (a Readable is one): the upload
+   * path hands over its length-checking, hashing generator directly, without a stream stage per
+   * piece. A driver that stops early ends it with `closeBody`.
+   */
+  body: AsyncIterable<Buffer | Uint8Array>;
+}
+
+/** Ends a chunk body the driver will not read to the end (destroys a stream, returns a generator). */
+export function closeBody(body: ChunkWrite['body']): void {
+  const b = body as Partial<Readable> & Partial<AsyncGenerator>;
+  if (typeof b.destroy === 'function') b.destroy();
+  else if (typeof b.return === 'function') void (b.return(undefined) as Promise<unknown>).catch(() => undefined);
 }
 
 export interface PresignDownloadOptions {

@@ -94,7 +94,7 @@ export async function uploadChunk(ctx: Ctx, user: CurrentUser, req: ChunkRequest
   // Tagged with the OS boot, so a commit can tell chunks that predate a system crash (upload-commit.ts).
   const writeId = chunkWriteId();
   try {
-    await driver.writeChunk(s.state.handle, { index, offset, length: expected, body: Readable.from(tapped(), { objectMode: false }) });
+    await driver.writeChunk(s.state.handle, { index, offset, length: expected, body: tapped() });
     if (wantDigest && !chunkHash!.digest().equals(wantDigest)) {
       throw new AppError(Code.MetaMismatch, 'Chunk digest mismatch: Content-Digest does not match the received bytes');
     }

@@ -158,7 +158,7 @@ export async function slaveRoutes(app: FastifyInstance, ctx: Ctx): Promise<void>
         }
         const writeId = chunkWriteId();
         try {
-          await driver.writeChunk(sessions.handle(s), { index, offset, length: expected, body: Readable.from(tapped(), { objectMode: false }) });
+          await driver.writeChunk(sessions.handle(s), { index, offset, length: expected, body: tapped() });
         } catch (e) {
           feeder?.done(false, index, expected, writeId);
           if (e instanceof AppError) throw e;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { resolveUnder } from '../safe-path.ts';
 import {
-  StorageError, type BlobInfo, type BlobStat, type ByteRange, type ChunkWrite, type CreateUploadRequest,
+  StorageError, closeBody, type BlobInfo, type BlobStat, type ByteRange, type ChunkWrite, type CreateUploadRequest,
   type DriverCapabilities, type StorageDriver, type UploadHandle,
 } from '../driver.ts';
 
@@ -304,7 +304,7 @@ const WRITE_BATCH = 2 * 1024 * 1024;
  * batches of WRITE_BATCH, and the next batch is read while the previous one is written, so the
  * socket keeps flowing instead of pausing for every write (one batch in flight, one filling).
  */
-async function writeAt(fh: fsp.FileHandle, body: Readable, position: number, limit: number): Promise<number> {
+async function writeAt(fh: fsp.FileHandle, body: ChunkWrite['body'], position: number, limit: number): Promise<number> {
   let queued = 0;
   let flushedTo = 0;
   let batch: Buffer[] = [];
@@ -344,7 +344,7 @@ async function writeAt(fh: fsp.FileHandle, body: Readable, position: number, lim
     await flush();
     if (inflight) await inflight;
   } catch (e) {
-    body.destroy();
+    closeBody(body);
     if (inflight) await inflight.catch(() => undefined);
     throw e;
   }

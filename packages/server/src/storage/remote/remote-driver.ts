@@ -5,7 +5,7 @@ import type { Ctx } from '../../services/context.ts';
 import { siteBaseUrl } from '../../services/share-serialize.ts';
 import { onNodeChanged } from '../../services/node-events.ts';
 import {
-  StorageError, type BlobInfo, type BlobStat, type ByteRange, type ChunkWrite, type CreateUploadRequest,
+  StorageError, closeBody, type BlobInfo, type BlobStat, type ByteRange, type ChunkWrite, type CreateUploadRequest,
   type DriverCapabilities, type PresignDownloadOptions, type StorageDriver, type UploadHandle,
 } from '../driver.ts';
 import { encodeSrc, NodeClient, NodeError, type NodeTarget } from './node-client.ts';
@@ -194,7 +194,7 @@ export class RemoteDriver implements StorageDriver {
     try {
       env = await c.sendChunk(handle.id, chunk.index, Readable.from(counted(), { objectMode: false }), chunk.length);
     } catch (e) {
-      src.destroy();
+      closeBody(src);
       if (sizeError) throw sizeError;
       throw new StorageError('io', (e as Error).message, { cause: e });
     }

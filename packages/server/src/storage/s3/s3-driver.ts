@@ -9,7 +9,7 @@ import type * as Presigner from '@aws-sdk/s3-request-presigner';
 import { contentDisposition } from '../../util/disposition.ts';
 import { LocalDriver } from '../local/local-driver.ts';
 import {
-  StorageError, type BlobInfo, type BlobStat, type ByteRange, type ChunkWrite, type CreateUploadRequest,
+  StorageError, closeBody, type BlobInfo, type BlobStat, type ByteRange, type ChunkWrite, type CreateUploadRequest,
   type DriverCapabilities, type PresignDownloadOptions, type StorageDriver, type UploadHandle,
 } from '../driver.ts';
 import { MAX_PARTS, MAX_PRESIGN_TTL, MIN_PART, type S3Config } from './config.ts';
@@ -254,7 +254,7 @@ export class S3Driver implements StorageDriver {
 
   async writeChunk(handle: UploadHandle, chunk: ChunkWrite): Promise<void> {
     if (this.stateOf(handle).mode !== 'relay') {
-      chunk.body.resume();
+      closeBody(chunk.body);
       throw new StorageError('io', 'This upload goes from the client to the bucket directly');
     }
     await this.staging.writeChunk(this.relayHandle(handle), chunk);
