@@ -82,7 +82,7 @@ export async function startOurServer(opts: StartOptions = {}): Promise<OurServer
   const env: Record<string, string> = { ...process.env as Record<string, string>, ...opts.env, CR_CONF_System_Listen: `127.0.0.1:${port}` };
   execFileSync(process.execPath, ['packages/server/scripts/build.mjs', '--if-stale'], { cwd: REPO_ROOT, stdio: 'inherit' });
   const cmd = process.execPath;
-  const argv = ['--enable-source-maps', 'packages/server/dist/main.mjs', '-c', conf];
+  const argv = ['--enable-source-maps', '--max-semi-space-size=8', 'packages/server/dist/main.mjs', '-c', conf];
   if (opts.cpuProfDir) {
     fs.mkdirSync(opts.cpuProfDir, { recursive: true });
     argv.unshift('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
