@@ -30,9 +30,11 @@ function benchArgs(name: Name): string[] {
   const size = args.str('size', quick ? '64M' : '1G');
   switch (name) {
     case 'download':
-    case 'upload':
       return ['--size', size, '--runs', quick ? '2' : '3'];
+    case 'upload':
+      return ['--size', size, '--runs', quick ? '2' : '5'];
     case 's3':
+      return ['--size', size, '--runs', quick ? '1' : '2'];
     case 'remote-node':
       return ['--size', size, '--runs', '1'];
     case 'listing':
