@@ -272,3 +272,49 @@ describe.skipIf(!!missing)(`7z extraction survives a SIGKILL of the server${miss
     }
   }, 300_000);
 });
+
+describe.skipIf(!!missing)(`7z extraction killed at each step of storing a file${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  // Each point SIGKILLs the server the first time it is reached: after the upload session of the
+  // first extracted file exists (before the task recorded its entity), in the middle of its commit
+  // (before/after the blob is published), and after it is committed but before the task moved on.
+  const points = ['store-after-session-create', 'upload-commit-before-publish', 'upload-commit-after-publish', 'extract-after-store'];
+  it.each(points)('killed at %s: the restarted task stores every file exactly once', async (point) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crts-xfp-'));
+    const db = await childDatabase({ name: 'sqlite', db: 'sqlite', redis: false }, dataDir);
+    try {
+      const env = { ...db.env, CR_SETTING_task_poll_interval: '50', CR_SETTING_task_lease_seconds: '2' };
+      const files: Record<string, Buffer> = {};
+      for (let i = 0; i < 6; i++) files[`d/f${i}.bin`] = randomBytes(1000 + i);
+      let child = await startChild(dataDir, env);
+      let c = child.client();
+      await c.signUpAndIn('admin@example.com');
+      await uploadFile(c, 'cloudreve://my/small.7z', sevenZ(tree(files), ['-t7z', '-mx=0']));
+      await child.kill();
+
+      child = await startChild(dataDir, { ...env, CR_FAULT_INJECT: point });
+      c = child.client();
+      await c.signIn('admin@example.com');
+      const r = await c.post('/workflow/extract', { src: ['cloudreve://my/small.7z'], dst: 'cloudreve://my/out' });
+      expect(r.code).toBe(0);
+      await Promise.race([child.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`${point} was never reached`)), 60_000))]);
+
+      child = await startChild(dataDir, env);
+      c = child.client();
+      await c.signIn('admin@example.com');
+      const t = await waitTask(c, r.data.id, 60_000);
+      expect(t.status, t.error).toBe('completed');
+      expect(await list(c, 'cloudreve://my/out/d')).toEqual(Object.keys(files).map((k) => k.slice(2)).sort());
+      for (const [name, data] of Object.entries(files)) {
+        const body = Buffer.from(await (await fetch(new URL(await downloadPath(c, `cloudreve://my/out/${name}`), child.url))).arrayBuffer());
+        expect(sha256(body)).toBe(sha256(data));
+      }
+      const sessions = await c.get('/file/info?uri=' + encodeURIComponent('cloudreve://my/out/d/f0.bin') + '&extended=true');
+      expect(sessions.data.extended_info.entities).toHaveLength(1);
+      await child.kill();
+    } finally {
+      await db.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+

@@ -10,7 +10,7 @@ import { fileManager } from '../fs/core.ts';
 import { collectArchiveEntries, streamZip } from '../transfer/archive.ts';
 import { randomString } from '../util/random.ts';
 import { registerTaskHandler } from './queue.ts';
-import { discardSession, storeFile } from './store-file.ts';
+import { settleSession, storeFile } from './store-file.ts';
 import { CriticalTaskError, type RunningTask } from './types.ts';
 
 export const CREATE_ARCHIVE = 'create_archive';
@@ -57,8 +57,9 @@ async function runCreateArchive(task: RunningTask<ArchiveState>) {
   const s = task.state;
   const user = await taskUser(ctx, s.user_id);
   if (s.session_id) {
-    // Interrupted while storing the result: drop the half-written upload before starting over.
-    await discardSession(ctx, s.session_id);
+    // Interrupted while storing the result: drop the half-written upload (or finish a started
+    // commit, so the restart below finds a settled destination) before starting over.
+    await settleSession(ctx, s.session_id);
     s.session_id = undefined;
   }
   s.failed = 0;
@@ -90,7 +91,7 @@ async function runCreateArchive(task: RunningTask<ArchiveState>) {
     task.progress('upload', { total: size, current: 0, identifier: s.dst });
     const store = (asVersion: boolean) => storeFile(ctx, user, s.dst, size, () => fs.createReadStream(tmp), {
       asVersion,
-      onSession: async (id) => { s.session_id = id; await task.checkpoint(s); },
+      reserve: async (id) => { s.session_id = id; await task.checkpoint(s); },
     });
     try {
       await store(false);

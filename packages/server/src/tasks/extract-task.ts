@@ -9,7 +9,8 @@ import { FileType } from '../fs/types.ts';
 import { driverFor, loadPolicy } from '../storage/policies.ts';
 import { taskTempFile, taskUser } from './archive-task.ts';
 import { registerTaskHandler } from './queue.ts';
-import { discardSession, storeFile } from './store-file.ts';
+import { settleSession, storeFile } from './store-file.ts';
+import { faultPoint } from '../util/fault.ts';
 import { CriticalTaskError, type RunningTask } from './types.ts';
 import { decodeEntryName, entrySegments } from './zip-names.ts';
 import { detectFormat, extractWithTool, openExtracted, walkExtracted, type ArchiveFormat } from './archive-tools.ts';
@@ -174,10 +175,10 @@ async function runExtract(task: RunningTask<ExtractState>) {
   const user = await taskUser(ctx, s.user_id);
   const fm = fileManager(ctx);
   // Killed while storing entry `next_index`: if its upload was committed, that entry is done.
-  let committed = false;
+  let alreadyStored = -1;
   if (s.session_id) {
-    committed = await sessionCommitted(ctx, s.session_id, s.entity_id);
-    if (!committed) await discardSession(ctx, s.session_id);
+    await settleSession(ctx, s.session_id);
+    if (await sessionCommitted(ctx, s.session_id, s.entity_id)) alreadyStored = s.next_index;
     s.session_id = undefined;
     s.entity_id = undefined;
   }
@@ -231,13 +232,18 @@ async function runExtract(task: RunningTask<ExtractState>) {
       const uri = dst.join(...item.segments);
       if (item.dir) {
         await createObject(fm, user, uri, { type: FileType.Folder, onExisting: 'return' });
-      } else if (!(committed && item.index === s.next_index)) {
+      } else if (item.index !== alreadyStored) {
         const stream = await item.open!();
         try {
           // An existing target fails the whole task (contract 50 §1.5): 40004 is critical.
           await storeFile(ctx, user, uri.toString(), item.size, () => stream, {
-            onSession: async (id) => {
+            // No entity yet: a resume that finds only the id knows nothing was committed.
+            reserve: async (id) => {
               s.session_id = id;
+              s.entity_id = undefined;
+              await task.checkpoint(s);
+            },
+            onSession: async (id) => {
               s.entity_id = await sessionEntity(ctx, id);
               await task.checkpoint(s);
             },
@@ -245,6 +251,7 @@ async function runExtract(task: RunningTask<ExtractState>) {
         } finally {
           stream.destroy();
         }
+        faultPoint('extract-after-store');
         s.session_id = undefined;
         s.entity_id = undefined;
       }

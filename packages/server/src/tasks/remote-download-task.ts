@@ -8,7 +8,6 @@ import { fileManager } from '../fs/core.ts';
 import { nameViolation, policyNameViolation } from '../fs/names.ts';
 import { FileType } from '../fs/types.ts';
 import { driverFor, loadPolicy, policySettings } from '../storage/policies.ts';
-import { loadSession } from '../transfer/session-store.ts';
 import {
   DownloadGone, DownloaderError, downloaderFor, downloaderOptions, nodeDownloaderSettings,
   type DownloadHandle, type DownloadStatus, type NodeDownloaderSettings,
@@ -16,7 +15,7 @@ import {
 import { checkDownloadSource } from '../downloader/source.ts';
 import { taskUser } from './archive-task.ts';
 import { registerTaskHandler } from './queue.ts';
-import { discardSession, storeFile } from './store-file.ts';
+import { discardSession, settleSession, storeFile } from './store-file.ts';
 import { CriticalTaskError, type RunningTask, type StepResult, type TaskSummary } from './types.ts';
 
 export const REMOTE_DOWNLOAD = 'remote_download';
@@ -45,7 +44,7 @@ export interface RemoteDownloadState {
   /** Total size the selected files were last validated at. */
   validated_total?: number;
   /** Upload in flight during transfer (a resumed run checks whether it committed). */
-  upload?: { index: number; session_id: string; uri: string; size: number };
+  upload?: { index: number; session_id: string; uri: string; size: number; /** false until the session exists. */ created?: boolean };
 }
 
 const MAX_POLL_FAILURES = 5;
@@ -127,11 +126,10 @@ async function transfer(task: RunningTask<RemoteDownloadState>, user: CurrentUse
 
   if (s.upload) {
     // Interrupted mid-upload: a committed session means that file is stored; otherwise drop it.
-    const live = await loadSession(ctx.db.kysely, s.upload.session_id);
-    ctx.log.warn('remote download: resuming after an interrupted upload', { task: task.id, committed: !live });
-    if (live) {
-      if (live.row.committing_at === null) await discardSession(ctx, s.upload.session_id);
-    } else {
+    ctx.log.warn('remote download: resuming after an interrupted upload', { task: task.id });
+    await settleSession(ctx, s.upload.session_id);
+    // (States saved before `created` existed were checkpointed after the session was created.)
+    if (s.upload.created !== false) {
       const stored = await fm.get(user, s.upload.uri).catch(() => undefined);
       if (stored && Number(stored.file.size) === s.upload.size) s.transferred[String(s.upload.index)] = true;
     }
@@ -158,7 +156,8 @@ async function transfer(task: RunningTask<RemoteDownloadState>, user: CurrentUse
       const uri = dst.join(...segs!).toString();
       task.progress('upload_single_0', { total: stat.size, current: 0, identifier: uri });
       await storeFile(ctx, user, uri, stat.size, () => fs.createReadStream(abs), {
-        onSession: async (id) => { s.upload = { index: f.index, session_id: id, uri, size: stat.size }; await task.checkpoint(s); },
+        reserve: async (id) => { s.upload = { index: f.index, session_id: id, uri, size: stat.size, created: false }; await task.checkpoint(s); },
+        onSession: async () => { s.upload!.created = true; await task.checkpoint(s); },
       });
       task.progress('upload_single_0', { total: stat.size, current: stat.size, identifier: uri });
       s.transferred[String(f.index)] = true;

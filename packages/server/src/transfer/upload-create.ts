@@ -50,6 +50,11 @@ export interface CreateOptions {
   chunkSize?: number;
   /** Lock tokens the caller holds on the target (a WebDAV client's If-header tokens). */
   tokens?: string[];
+  /**
+   * The session id, chosen by the caller (server-side uploads): a task records it before the
+   * session exists, so a task killed right after the creation still knows what to clean up.
+   */
+  sessionId?: string;
 }
 
 export const uploadOngoing = () => new AppError(Code.ConflictUploadOngoing, 'Upload session already exists for this file');
@@ -114,7 +119,7 @@ export async function createUploadSession(ctx: Ctx, user: CurrentUser, req: Crea
       const created = await createObject(fm, user, uri.parent(), { type: FileType.Folder, lock: false });
       parent = created.file;
     }
-    const id = uuid();
+    const id = opts.sessionId ?? uuid();
     const now = ctx.now();
     const chunkSize = opts.chunkSize ?? Math.max(0, Number(settings.chunk_size ?? DEFAULT_CHUNK_SIZE));
     const callbackSecret = randomString(32);
