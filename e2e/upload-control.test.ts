@@ -56,6 +56,10 @@ describe.skipIf(!!skip)(`web UI: upload control${skip ? ` (skipped: ${skip})` : 
     chunks.length = 0;
     await page.getByTestId('upload-input').setInputFiles(path.join(dir, 'big.bin'));
     await expect.poll(() => chunks.length, { timeout: 30_000 }).toBeGreaterThan(1);
+    // Throttled to 512 KiB/s: the file row and the panel header show speed and time left.
+    await task(page, 'big.bin').getByText(/ · [\d.]+ (KB|MB)\/s · \d+ (s|min) left$/).waitFor({ timeout: 15_000 });
+    await page.getByTestId('upload-total-detail').filter({ hasText: /\/s · \d+ (s|min) left$/ }).waitFor();
+    await s.screenshot('89-upload-speed');
     await task(page, 'big.bin').getByTestId('upload-pause').click();
     await task(page, 'big.bin').and(page.locator('[data-status="paused"]')).waitFor();
     await s.screenshot('90-upload-paused');

@@ -288,6 +288,8 @@ export const en = {
   'upload.pause': 'Pause',
   'upload.resume': 'Resume',
   'upload.paused': 'Paused · {loaded} of {total}',
+  'upload.speed': '{speed}/s',
+  'upload.timeLeft': '{time} left',
   'upload.offline': 'Connection lost · resumes when you are back online',
   'upload.quota': 'Not enough storage space for this file ({size})',
   'upload.badName': 'This file name is not allowed',

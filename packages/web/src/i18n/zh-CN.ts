@@ -286,6 +286,8 @@ export const zhCN: Dictionary = {
   'upload.pause': '暂停',
   'upload.resume': '继续',
   'upload.paused': '已暂停 · {loaded} / {total}',
+  'upload.speed': '{speed}/s',
+  'upload.timeLeft': '剩余 {time}',
   'upload.offline': '网络已断开 · 恢复连接后自动继续',
   'upload.quota': '存储空间不足，无法上传此文件（{size}）',
   'upload.badName': '不允许使用此文件名',

@@ -12,7 +12,7 @@ import CloudOffIcon from '@mui/icons-material/CloudOffOutlined';
 import { Code } from '@cloudreve-ts/protocol';
 import { describeError, isCode } from '../api/errors.ts';
 import { useI18n } from '../i18n/index.tsx';
-import { formatSize } from '../util/format.ts';
+import { formatDuration, formatSize } from '../util/format.ts';
 import { FileIcon } from '../explorer/FileIcon.tsx';
 import { useUploadQueue, useUploadTasks } from './UploadProvider.tsx';
 import type { UploadProblem, UploadTask } from './queue.ts';
@@ -32,16 +32,31 @@ function useProblemText() {
   };
 }
 
+/** "2.5 MB/s · 40 s left" once a speed is known, else empty. */
+function useRateText() {
+  const { t } = useI18n();
+  return (speed: number | undefined, remaining: number) => {
+    if (!speed || speed <= 0) return '';
+    return ` · ${t('upload.speed', { speed: formatSize(Math.round(speed)) })} · ${t('upload.timeLeft', { time: formatDuration(remaining / speed) })}`;
+  };
+}
+
 function TaskRow({ task }: { task: UploadTask }) {
   const { t } = useI18n();
   const queue = useUploadQueue();
   const problemText = useProblemText();
+  const rateText = useRateText();
   const percent = task.file.size ? Math.round((task.loaded / task.file.size) * 100) : task.status === 'done' ? 100 : 0;
   const conflict = task.status === 'error' && task.problem && 'api' in task.problem && isCode(task.problem.api, Code.ObjectExist);
   let detail: string;
   switch (task.status) {
     case 'queued': detail = `${t('upload.waiting')} · ${formatSize(task.file.size)}`; break;
-    case 'uploading': detail = `${formatSize(task.loaded)} / ${formatSize(task.file.size)} · ${percent}%`; break;
+    case 'uploading': {
+      // Once speed is known the row would overflow with sizes too; the bar shows how far it is.
+      const rate = rateText(task.speed, task.file.size - task.loaded);
+      detail = rate ? `${percent}%${rate}` : `${formatSize(task.loaded)} / ${formatSize(task.file.size)} · ${percent}%`;
+      break;
+    }
     case 'done': detail = `${t('upload.done')} · ${t('upload.to', { folder: task.folderName })}`; break;
     case 'canceled': detail = t('upload.canceled'); break;
     case 'paused': detail = t('upload.paused', { loaded: formatSize(task.loaded), total: formatSize(task.file.size) }); break;
@@ -95,6 +110,7 @@ export function UploadPanel() {
   const { t, tp } = useI18n();
   const queue = useUploadQueue();
   const tasks = useUploadTasks();
+  const rateText = useRateText();
   const [collapsed, setCollapsed] = useState(false);
   if (!tasks.length) return null;
 
@@ -105,6 +121,8 @@ export function UploadPanel() {
   const done = tasks.filter((x) => x.status === 'done').length;
   const failed = tasks.filter((x) => x.status === 'error').length;
   const percent = total ? Math.round((loaded / total) * 100) : active ? 0 : 100;
+  const uploading = tasks.filter((x) => x.status === 'uploading' && x.speed !== undefined);
+  const speed = uploading.length ? uploading.reduce((n, x) => n + x.speed!, 0) : undefined;
   const title = active
     ? t('upload.panelTitle.active', { done, total: counted.length })
     : failed
@@ -120,7 +138,7 @@ export function UploadPanel() {
       <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, pl: 2, pr: 1, py: 1, bgcolor: 'action.hover' }}>
         <Box sx={{ flex: 1, minWidth: 0 }}>
           <Typography variant="subtitle2" noWrap data-testid="upload-title">{title}</Typography>
-          {active && <Typography variant="caption" color="text.secondary">{`${formatSize(loaded)} / ${formatSize(total)} · ${percent}%`}</Typography>}
+          {active && <Typography variant="caption" color="text.secondary" data-testid="upload-total-detail">{`${formatSize(loaded)} / ${formatSize(total)} · ${percent}%${rateText(speed, total - loaded)}`}</Typography>}
         </Box>
         <Tooltip title={collapsed ? t('upload.expand') : t('upload.collapse')}>
           <IconButton size="small" onClick={() => setCollapsed((c) => !c)} aria-label={collapsed ? t('upload.expand') : t('upload.collapse')}>

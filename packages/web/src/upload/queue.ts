@@ -29,6 +29,8 @@ export interface UploadTask {
   nextChunk: number;
   /** The browser is offline; sending resumes when it is back. */
   offline?: boolean;
+  /** Bytes per second over the last few seconds while uploading; undefined until measurable. */
+  speed?: number;
 }
 
 export interface UploadTarget {
@@ -38,6 +40,9 @@ export interface UploadTarget {
 }
 
 const RETRY_DELAYS_MS = [1000, 2000, 4000];
+/** Speed is measured over this window, once at least SPEED_MIN_MS of it has passed. */
+const SPEED_WINDOW_MS = 5000;
+const SPEED_MIN_MS = 500;
 const PROGRESS_EMIT_MS = 120;
 
 /** Refusals the client can tell without asking (contract 20 §2.4: the policy's size and suffix rules). */
@@ -185,8 +190,27 @@ export class UploadQueue {
   }
 
   private patch(id: string, change: Partial<UploadTask>, now = false): void {
-    this.tasks = this.tasks.map((t) => (t.id === id ? { ...t, ...change } : t));
+    this.tasks = this.tasks.map((t) => (t.id === id ? this.withSpeed({ ...t, ...change }) : t));
     this.emit(now);
+  }
+
+  private readonly samples = new Map<string, { at: number; loaded: number }[]>();
+
+  /** Keeps a short history of (time, bytes) while a file uploads and derives its speed from it. */
+  private withSpeed(task: UploadTask): UploadTask {
+    if (task.status !== 'uploading' || task.offline) {
+      this.samples.delete(task.id);
+      return task.speed === undefined ? task : { ...task, speed: undefined };
+    }
+    const now = performance.now();
+    const list = this.samples.get(task.id) ?? [];
+    if (list.length && task.loaded < list[list.length - 1]!.loaded) list.length = 0; // a chunk was re-sent
+    list.push({ at: now, loaded: task.loaded });
+    while (list.length > 2 && now - list[1]!.at >= SPEED_WINDOW_MS) list.shift();
+    this.samples.set(task.id, list);
+    const first = list[0]!;
+    const elapsed = now - first.at;
+    return { ...task, speed: elapsed >= SPEED_MIN_MS ? ((task.loaded - first.loaded) * 1000) / elapsed : undefined };
   }
 
   private emit(now: boolean): void {
