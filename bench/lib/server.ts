@@ -7,6 +7,14 @@ import { cmdline, descendants, freePort, spawnTracked, stopTracked } from './pro
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
+/** The `node` flags of `npm start` (package.json), so the benches run the server exactly as it starts. */
+function startNodeFlags(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const m = /^node\s+(.*?)\s*packages\/server\/dist\/main\.mjs\b/.exec(start);
+  if (!m) throw new Error(`package.json "start" no longer runs packages/server/dist/main.mjs with node: ${start}`);
+  return m[1]!.split(/\s+/).filter(Boolean);
+}
+
 export interface OurServer {
   url: string;
   port: number;
@@ -82,7 +90,7 @@ export async function startOurServer(opts: StartOptions = {}): Promise<OurServer
   const env: Record<string, string> = { ...process.env as Record<string, string>, ...opts.env, CR_CONF_System_Listen: `127.0.0.1:${port}` };
   execFileSync(process.execPath, ['packages/server/scripts/build.mjs', '--if-stale'], { cwd: REPO_ROOT, stdio: 'inherit' });
   const cmd = process.execPath;
-  const argv = ['--enable-source-maps', '--max-semi-space-size=8', 'packages/server/dist/main.mjs', '-c', conf];
+  const argv = [...startNodeFlags(), 'packages/server/dist/main.mjs', '-c', conf];
   if (opts.cpuProfDir) {
     fs.mkdirSync(opts.cpuProfDir, { recursive: true });
     argv.unshift('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);

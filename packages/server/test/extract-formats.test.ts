@@ -308,8 +308,8 @@ describe.skipIf(!!missing)(`7z extraction killed at each step of storing a file$
         const body = Buffer.from(await (await fetch(new URL(await downloadPath(c, `cloudreve://my/out/${name}`), child.url))).arrayBuffer());
         expect(sha256(body)).toBe(sha256(data));
       }
-      const sessions = await c.get('/file/info?uri=' + encodeURIComponent('cloudreve://my/out/d/f0.bin') + '&extended=true');
-      expect(sessions.data.extended_info.entities).toHaveLength(1);
+      const info = await c.get('/file/info?uri=' + encodeURIComponent('cloudreve://my/out/d/f0.bin') + '&extended=true');
+      expect(info.data.extended_info.entities).toHaveLength(1);
       await child.kill();
     } finally {
       await db.drop();

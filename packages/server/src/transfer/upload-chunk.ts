@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Code } from '@cloudreve-ts/protocol';
 import type { Ctx } from '../services/context.ts';
 import type { CurrentUser } from '../services/users.ts';

@@ -123,6 +123,8 @@ export function UploadPanel() {
   const percent = total ? Math.round((loaded / total) * 100) : active ? 0 : 100;
   const uploading = tasks.filter((x) => x.status === 'uploading' && x.speed !== undefined);
   const speed = uploading.length ? uploading.reduce((n, x) => n + x.speed!, 0) : undefined;
+  // Failed files are not waiting to be sent: only what is uploading, queued or paused is left.
+  const remaining = tasks.filter((x) => x.status === 'uploading' || x.status === 'queued' || x.status === 'paused').reduce((n, x) => n + x.file.size - x.loaded, 0);
   const title = active
     ? t('upload.panelTitle.active', { done, total: counted.length })
     : failed
@@ -138,7 +140,7 @@ export function UploadPanel() {
       <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, pl: 2, pr: 1, py: 1, bgcolor: 'action.hover' }}>
         <Box sx={{ flex: 1, minWidth: 0 }}>
           <Typography variant="subtitle2" noWrap data-testid="upload-title">{title}</Typography>
-          {active && <Typography variant="caption" color="text.secondary" data-testid="upload-total-detail">{`${formatSize(loaded)} / ${formatSize(total)} · ${percent}%${rateText(speed, total - loaded)}`}</Typography>}
+          {active && <Typography variant="caption" color="text.secondary" data-testid="upload-total-detail">{`${formatSize(loaded)} / ${formatSize(total)} · ${percent}%${rateText(speed, remaining)}`}</Typography>}
         </Box>
         <Tooltip title={collapsed ? t('upload.expand') : t('upload.collapse')}>
           <IconButton size="small" onClick={() => setCollapsed((c) => !c)} aria-label={collapsed ? t('upload.expand') : t('upload.collapse')}>
